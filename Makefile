@@ -1,0 +1,59 @@
+# The companion's commands. `make help` lists them.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+NB ?=
+PROFILE ?= default
+PARAMS ?=
+PIPELINE := $(PY) -m superposition.pipeline
+export PYTHONHASHSEED := 0
+export SUPERPOSITION_QUIET ?= 0
+
+.PHONY: help env notebooks book run test benchmark params clean
+
+help: ## list the targets
+	@echo "Targets (run from the repository root):"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@echo ""
+	@echo "Examples:"
+	@echo "  make book                                   # the whole book with default parameters"
+	@echo "  make run NB=compressed_sensing PROFILE=smoke"
+	@echo "  make run NB=compressed_sensing PARAMS='-p n_trials 40 -p seed 1'"
+	@echo "  make run NB=compressed_sensing PARAMS='-f my_params.yaml'"
+	@echo "  make params NB=compressed_sensing           # a notebook's parameters and profiles"
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[book,test]" 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
+	$(PY) -c "import superposition, torch, papermill, jupytext" 
+	@touch $(STAMP)
+
+env: $(STAMP) ## create the pinned environment in .venv (if missing or outdated)
+
+notebooks: env ## execute every notebook with its default parameters (skips up-to-date ones)
+	$(PIPELINE) run-all
+
+book: notebooks ## install, execute every notebook, render the HTML book into _build/html
+	$(PIPELINE) build-book
+
+run: env ## re-execute one notebook: NB=<name> [PROFILE=smoke|paper] [PARAMS='-p name value ...'], then rebuild the book
+	@test -n "$(NB)" || { echo "error: give the notebook, e.g. make run NB=compressed_sensing"; exit 2; }
+	$(PIPELINE) run $(NB) --profile $(PROFILE) --force $(PARAMS)
+	$(PIPELINE) run-all --missing-only
+	$(PIPELINE) build-book
+
+params: env ## list the parameters and profiles of NB=<name>
+	$(PIPELINE) params $(NB)
+
+test: env ## run the whole test suite (unit tests, notebook execution, registry, strict book build)
+	$(PY) -m pytest
+
+benchmark: env ## time the batched solvers against the tools a user would otherwise pick
+	$(PY) benchmarks/recovery_vs_linprog.py
+
+clean: ## remove built outputs (keeps the environment)
+	rm -rf _build

@@ -1,0 +1,271 @@
+"""Execute notebooks with papermill and build the book: the path behind ``make run/book/test``.
+
+Usage (from the repository root; the Makefile wraps these)::
+
+    python -m superposition.pipeline run compressed_sensing --profile smoke -p n_trials 4
+    python -m superposition.pipeline run-all            # every notebook, default parameters
+    python -m superposition.pipeline build-book         # stage pages and render HTML
+    python -m superposition.pipeline params compressed_sensing
+
+A run validates parameter names and types before any kernel starts, executes into a temporary
+folder, and publishes ``_build/executed/<name>.ipynb`` and ``_build/results/<name>.json`` only
+after a complete run: an interrupted or failing run leaves the previous outputs as they were.
+A run whose inputs (notebook, library code, lock file, parameters) have not changed since the
+published one is skipped unless ``--force`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from .params import (
+    DEFAULT_PROFILE,
+    ParameterError,
+    ParameterValue,
+    check_names_and_types,
+    load_profile,
+    read_parameters,
+)
+from .project import BOOK, BUILD, EXECUTED, RESULTS, ROOT, atomic_write_text, notebook_names, notebook_path
+from .record import RESULTS_ENV, RUN_KEY_ENV
+
+KERNEL_ENV = {
+    "MPLBACKEND": "Agg",
+    "HF_HUB_OFFLINE": "1",
+    "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+}
+
+
+class RunError(RuntimeError):
+    """A notebook failed to execute; the message names the failing cell."""
+
+
+def parse_cli_value(text: str) -> ParameterValue:
+    """Type a command-line value as papermill's ``-p`` does: bool, int, float, else string."""
+    if text in ("True", "true"):
+        return True
+    if text in ("False", "false"):
+        return False
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def resolve_parameters(
+    name: str, profile: str = DEFAULT_PROFILE, overrides: dict[str, Any] | None = None
+) -> dict[str, ParameterValue]:
+    """The parameters a run will inject: the profile's values, then ``overrides``, checked.
+
+    Raises :class:`ParameterError` for an unknown profile, an unknown name or a wrong type.
+    """
+    path = notebook_path(name)
+    declared = read_parameters(path)
+    if "profile" not in {p.name for p in declared}:
+        raise ParameterError(f"notebook {name} declares no 'profile' parameter")
+    values = check_names_and_types(declared, load_profile(path, profile), source=f"profile {profile}")
+    values.update(check_names_and_types(declared, overrides or {}, source="the command line"))
+    values["profile"] = profile
+    return values
+
+
+def run_key(name: str, parameters: dict[str, ParameterValue]) -> str:
+    """A hash of everything that shapes a run's outputs."""
+    digest = hashlib.sha256()
+    files = [notebook_path(name), ROOT / "constraints.txt", *sorted((ROOT / "src").rglob("*.py"))]
+    for path in files:
+        if path.exists():
+            digest.update(path.relative_to(ROOT).as_posix().encode())
+            digest.update(path.read_bytes())
+    digest.update(json.dumps(parameters, sort_keys=True).encode())
+    return digest.hexdigest()[:16]
+
+
+def is_current(name: str, key: str) -> bool:
+    """Whether the published outputs of ``name`` come from a complete run with this key."""
+    results, executed = RESULTS / f"{name}.json", EXECUTED / f"{name}.ipynb"
+    if not (results.exists() and executed.exists()):
+        return False
+    try:
+        data = json.loads(results.read_text())
+    except json.JSONDecodeError:
+        return False
+    return bool(data.get("complete")) and data.get("provenance", {}).get("run_key") == key
+
+
+def execute(
+    name: str,
+    profile: str = DEFAULT_PROFILE,
+    overrides: dict[str, Any] | None = None,
+    force: bool = False,
+    output_dir: Path | None = None,
+    timeout: int = 1800,
+) -> Path:
+    """Execute one notebook and publish its executed copy and results; return the results path.
+
+    ``output_dir`` (default ``_build``) receives ``executed/<name>.ipynb`` and
+    ``results/<name>.json``. Raises :class:`ParameterError` before starting a kernel when the
+    parameters are wrong, and :class:`RunError` when a cell fails.
+    """
+    import papermill
+
+    parameters = resolve_parameters(name, profile, overrides)
+    key = run_key(name, parameters)
+    out = Path(output_dir) if output_dir else BUILD
+    executed_path, results_path = out / "executed" / f"{name}.ipynb", out / "results" / f"{name}.json"
+    if output_dir is None and not force and is_current(name, key):
+        print(f"[{name}] up to date (run key {key}); use --force to execute again")
+        return results_path
+    from .params import read_notebook_source
+
+    notebook = read_notebook_source(notebook_path(name))
+    scratch_root = out / ".runs"
+    scratch_root.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=scratch_root))
+    env_before = {k: os.environ.get(k) for k in (*KERNEL_ENV, RESULTS_ENV, RUN_KEY_ENV)}
+    os.environ.update(KERNEL_ENV)
+    os.environ[RESULTS_ENV] = str(scratch / "results.json")
+    os.environ[RUN_KEY_ENV] = key
+    started = time.time()
+    print(f"[{name}] executing with profile {profile!r} ...", flush=True)
+    try:
+        papermill.execute_notebook(
+            notebook,
+            str(scratch / f"{name}.ipynb"),
+            parameters=parameters,
+            kernel_name="python3",
+            cwd=str(ROOT),
+            progress_bar=False,
+            log_output=False,
+            execution_timeout=timeout,
+        )
+        data = json.loads((scratch / "results.json").read_text())
+        if not data.get("complete"):
+            raise RunError(f"{name}: the notebook ended without calling run.finish(); its results are incomplete")
+        executed_path.parent.mkdir(parents=True, exist_ok=True)
+        results_path.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(scratch / f"{name}.ipynb", executed_path)
+        os.replace(scratch / "results.json", results_path)
+    except papermill.PapermillExecutionError as exc:
+        failed = out / "failed" / f"{name}.ipynb"
+        failed.parent.mkdir(parents=True, exist_ok=True)
+        if (scratch / f"{name}.ipynb").exists():
+            shutil.copyfile(scratch / f"{name}.ipynb", failed)
+        raise RunError(
+            f"{name}: cell {exc.exec_count} raised {exc.ename}: {exc.evalue}\n"
+            f"The executed notebook with the traceback is in {failed.relative_to(ROOT) if failed.is_relative_to(ROOT) else failed}; "
+            f"the previous outputs were left as they were.\n{''.join(exc.traceback[-3:]) if exc.traceback else ''}"
+        ) from None
+    finally:
+        for k, v in env_before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        shutil.rmtree(scratch, ignore_errors=True)
+    print(f"[{name}] done in {time.time() - started:.0f} s -> {results_path.relative_to(ROOT) if results_path.is_relative_to(ROOT) else results_path}")
+    return results_path
+
+
+def load_results(results_dir: Path = RESULTS) -> dict[str, dict[str, Any]]:
+    """Every published results JSON, by notebook name."""
+    return {p.stem: json.loads(p.read_text()) for p in sorted(results_dir.glob("*.json"))}
+
+
+def stage_book(stage: Path = BUILD / "book") -> Path:
+    """Assemble the book's source: the pages in ``book/``, the executed notebooks, generated pages."""
+    from .bookpages import claims_page, status_page
+
+    missing = [n for n in notebook_names() if not (EXECUTED / f"{n}.ipynb").exists()]
+    if missing:
+        raise RunError(f"no executed notebook for {', '.join(missing)}; run `make notebooks` (or `make book`) first")
+    if stage.exists():
+        shutil.rmtree(stage)
+    shutil.copytree(BOOK, stage)
+    shutil.copytree(EXECUTED, stage / "executed")
+    results = load_results()
+    atomic_write_text(stage / "claims.md", claims_page(results))
+    atomic_write_text(stage / "status.md", status_page(results))
+    return stage
+
+
+def build_book() -> Path:
+    """Stage the book and render it to ``_build/html`` with warnings as errors."""
+    stage = stage_book()
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    command = [
+        str(jupyter_book), "build", str(stage),
+        "--config", str(ROOT / "_config.yml"), "--path-output", str(ROOT),
+        "--warningiserror", "--nitpick", "--keep-going", "--quiet",
+    ]  # fmt: skip
+    result = subprocess.run(command, cwd=ROOT)
+    if result.returncode != 0:
+        raise RunError("the book build failed (warnings count as errors); see the messages above")
+    html = BUILD / "html"
+    print(f"book built: {html / 'index.html'}")
+    return html
+
+
+def _parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m superposition.pipeline", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="execute one notebook and publish its outputs")
+    run.add_argument("notebook", help=f"one of: {', '.join(notebook_names())}")
+    run.add_argument("--profile", default=DEFAULT_PROFILE, help="default, smoke, paper, ...")
+    run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
+    run.add_argument("-f", "--parameters-file", type=Path, help="YAML file of name: value pairs")
+    run.add_argument("--force", action="store_true", help="execute even when the outputs are current")
+    run_all = sub.add_parser("run-all", help="execute every notebook with its default parameters")
+    run_all.add_argument("--force", action="store_true", help="execute even when the outputs are current")
+    run_all.add_argument("--missing-only", action="store_true", help="execute only notebooks never executed")
+    sub.add_parser("build-book", help="stage the pages and render the HTML book")
+    params = sub.add_parser("params", help="list a notebook's parameters and profiles")
+    params.add_argument("notebook")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        if args.command == "run":
+            overrides: dict[str, Any] = {}
+            if args.parameters_file:
+                import yaml
+
+                overrides.update(yaml.safe_load(args.parameters_file.read_text()) or {})
+            overrides.update({k: parse_cli_value(v) for k, v in args.parameter})
+            execute(args.notebook, args.profile, overrides, force=args.force)
+        elif args.command == "run-all":
+            for name in notebook_names():
+                if args.missing_only and (EXECUTED / f"{name}.ipynb").exists():
+                    continue
+                execute(name, force=args.force)
+        elif args.command == "build-book":
+            build_book()
+        elif args.command == "params":
+            from .params import available_profiles
+
+            path = notebook_path(args.notebook)
+            for p in read_parameters(path):
+                print(f"{p.name:<22} {p.type_name:<6} default {p.default!r:<12} {p.help}")
+            print("profiles:", ", ".join(available_profiles(path)))
+    except (ParameterError, RunError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, ParameterError | FileNotFoundError) else 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

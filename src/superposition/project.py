@@ -1,0 +1,67 @@
+"""Where the project's files live, and how they are written without half-written states."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def _find_root() -> Path:
+    here = Path(__file__).resolve().parents[2]
+    if (here / "pyproject.toml").exists() and (here / "notebooks").is_dir():
+        return here
+    for candidate in [Path.cwd(), *Path.cwd().parents]:
+        if (candidate / "notebooks").is_dir() and (candidate / "book").is_dir():
+            return candidate
+    return Path.cwd()
+
+
+ROOT = _find_root()
+NOTEBOOKS = ROOT / "notebooks"
+BOOK = ROOT / "book"
+BUILD = ROOT / "_build"
+EXECUTED = BUILD / "executed"
+RESULTS = BUILD / "results"
+SCRATCH = BUILD / "scratch"
+REGISTRY = BOOK / "claims.yaml"
+
+
+def notebook_path(name: str) -> Path:
+    """The source of notebook ``name`` (``notebooks/<name>.py``), or a clear error."""
+    path = NOTEBOOKS / f"{Path(name).stem}.py"
+    if not path.exists():
+        known = ", ".join(notebook_names()) or "none"
+        raise FileNotFoundError(f"no notebook {name!r} in {NOTEBOOKS}; known notebooks: {known}")
+    return path
+
+
+def notebook_names() -> list[str]:
+    """Every notebook of the book, by name, in a stable order."""
+    return sorted(p.stem for p in NOTEBOOKS.glob("*.py"))
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never a part.
+
+    The text goes to a temporary file in the same folder, is flushed to disk, and then
+    replaces ``path`` in one rename.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_json(path: Path, data: Any) -> None:
+    """:func:`atomic_write_text` for JSON (sorted keys, two-space indent, strict floats)."""
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n")
