@@ -51,7 +51,6 @@ device = "auto"  # where the solver runs: auto (GPU if present), cpu or cuda
 import numpy as np
 import pandas as pd
 import torch
-from myst_nb import glue
 
 from superposition import plots, recovery, theory
 from superposition.params import integer, one_of, validate
@@ -116,7 +115,7 @@ for kind, color in (("signed", plots.PALETTE[0]), ("nonnegative", plots.PALETTE[
 ax.plot(delta_grid, theory.log_rule_rho(delta_grid), ":", color=plots.PALETTE[2], lw=2, label=r"rule $M = K\log(N/K)$")
 ax.set(xlabel=r"$\delta = M/N$", ylabel=r"$\rho = K/M$", xlim=(0, 1), ylim=(0, 1.02))
 ax.legend(fontsize=8)
-glue("fig_cs_theory", fig, display=False)
+run.figure("fig_cs_theory", fig)
 
 # %% [markdown]
 # ```{glue:figure} fig_cs_theory
@@ -161,7 +160,7 @@ for ax, title in zip(axes, ("rule K log(N/K) = M (shaded: invertible)", "rule (s
 axes[0].legend(fontsize=7, loc="lower left")
 axes[0].text(2e6, 2.5e3, "not invertible", ha="center", fontsize=8)
 axes[0].text(2e4, 3, "invertible", ha="center", fontsize=8)
-glue("fig_cs_capacity", fig, display=False)
+run.figure("fig_cs_capacity", fig)
 
 # %% [markdown]
 # ```{glue:figure} fig_cs_capacity
@@ -264,7 +263,7 @@ for ax, kind in zip(axes, ("signed", "nonnegative")):
         points={"empirical 50% boundary": (d.deltas, boundaries[kind])},
         title=f"{kind} codes, N = {n_features}",
     )  # fmt: skip
-glue("fig_cs_phase", fig, display=False)
+run.figure("fig_cs_phase", fig)
 
 # %% [markdown]
 # ```{glue:figure} fig_cs_phase

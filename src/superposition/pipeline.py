@@ -40,7 +40,6 @@ from .project import BOOK, BUILD, EXECUTED, RESULTS, ROOT, atomic_write_text, no
 from .record import RESULTS_ENV, RUN_KEY_ENV
 
 KERNEL_ENV = {
-    "MPLBACKEND": "Agg",
     "HF_HUB_OFFLINE": "1",
     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
 }

@@ -134,6 +134,22 @@ class Run:
         self._write()
         return stored
 
+    def figure(self, name: str, fig: Any) -> None:
+        """Glue a matplotlib figure for a ``{glue:figure}`` directive and close it.
+
+        Closing it keeps the figure from being shown a second time at the end of the cell.
+        """
+        if not name.startswith("fig_"):
+            raise ValueError(f"figure names start with 'fig_' (to keep them apart from result keys), got {name!r}")
+        try:
+            from myst_nb import glue
+        except ImportError:
+            return
+        import matplotlib.pyplot as plt
+
+        glue(name, fig, display=False)
+        plt.close(fig)
+
     def finish(self) -> None:
         """Mark the results complete and show the provenance line."""
         self.complete = True
