@@ -1,0 +1,21 @@
+"""Shared fixtures. ``published_book`` executes every notebook with its default parameters
+through the same papermill path as ``make book`` and renders the book strictly, once per session."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("SUPERPOSITION_QUIET", "1")
+
+
+@pytest.fixture(scope="session")
+def published_book():
+    from superposition import pipeline
+    from superposition.project import BUILD, notebook_names
+
+    for name in notebook_names():
+        pipeline.execute(name, force=True)
+    html = pipeline.build_book()
+    return {"html": html, "results": pipeline.load_results(BUILD / "results")}

@@ -1,0 +1,56 @@
+"""The pinned environment: pyproject, constraints.txt and environment.yml name the same packages."""
+
+import re
+import tomllib
+
+import yaml
+
+from superposition.project import ROOT
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _constraints() -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[_norm(name)] = version
+    return pins
+
+
+def _pyproject_packages() -> set[str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    deps = project["dependencies"] + [d for extra in ("book", "test") for d in project["optional-dependencies"][extra]]
+    return {_norm(re.split(r"[<>=!~\[ ;]", d)[0]) for d in deps}
+
+
+def test_constraints_pin_every_package_exactly():
+    pins = _constraints()
+    assert pins["torch"] == "2.13.0", "torch must stay pinned to the local CPU build"
+    assert _pyproject_packages() <= set(pins), "every dependency of pyproject.toml must be pinned"
+
+
+def test_environment_yml_names_the_same_packages_at_the_same_versions():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    listed = {}
+    for item in pip_section:
+        if item.startswith("-"):
+            continue
+        name, version = item.split("==")
+        listed[_norm(name)] = version
+    assert set(listed) == _pyproject_packages()
+    pins = _constraints()
+    assert {k: pins[k] for k in listed} == listed
+    assert "-c constraints.txt" in pip_section and "-e ." in pip_section
+    assert "python=3.11" in env["dependencies"]
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert "make test" in ci and "make test" in readme and "make book" in readme

@@ -1,0 +1,81 @@
+import pytest
+
+from superposition.params import (
+    ParameterError,
+    available_profiles,
+    check_names_and_types,
+    integer,
+    load_profile,
+    one_of,
+    parse_parameters_cell,
+    read_parameters,
+    real,
+    validate,
+)
+from superposition.project import notebook_names, notebook_path
+
+CELL = '''profile = "default"  # parameter profile
+n = 10  # how many
+rate = 0.5  # a rate in [0, 1]
+fast = False
+'''
+
+
+def test_parse_parameters_cell_reads_names_defaults_and_meanings():
+    params = parse_parameters_cell(CELL)
+    assert [(p.name, p.default, p.help) for p in params] == [
+        ("profile", "default", "parameter profile"),
+        ("n", 10, "how many"),
+        ("rate", 0.5, "a rate in [0, 1]"),
+        ("fast", False, ""),
+    ]
+
+
+@pytest.mark.parametrize("cell", ["x = [1, 2]\n", "x = f(3)\n", "x, y = 1, 2\n", "import os\n"])
+def test_parse_parameters_cell_rejects_non_literals(cell):
+    with pytest.raises(ParameterError):
+        parse_parameters_cell(cell)
+
+
+def test_unknown_names_and_wrong_types_are_named():
+    declared = parse_parameters_cell(CELL)
+    with pytest.raises(ParameterError, match=r"unknown parameter 'm'.*allowed: profile, n, rate, fast"):
+        check_names_and_types(declared, {"m": 3})
+    with pytest.raises(ParameterError, match=r"parameter 'n'.*type int, got str"):
+        check_names_and_types(declared, {"n": "ten"})
+    with pytest.raises(ParameterError, match=r"parameter 'fast'.*type bool"):
+        check_names_and_types(declared, {"fast": 1})
+    assert check_names_and_types(declared, {"rate": 1}) == {"rate": 1.0}
+
+
+def test_rules_name_the_parameter_and_the_allowed_values():
+    rules = {"n": integer(1, 5), "rate": real(0, 1), "mode": one_of("a", "b")}
+    assert validate({"n": 3, "rate": 1, "mode": "a"}, rules) == {"n": 3, "rate": 1.0, "mode": "a"}
+    with pytest.raises(ParameterError, match=r"'n' must be int in \[1, 5\], got 9"):
+        validate({"n": 9, "rate": 0.5, "mode": "a"}, rules)
+    with pytest.raises(ParameterError, match=r"'mode' must be one of 'a', 'b', got 'c'"):
+        validate({"n": 1, "rate": 0.5, "mode": "c"}, rules)
+    with pytest.raises(ParameterError, match=r"'rate' must be float"):
+        validate({"n": 1, "rate": "high", "mode": "a"}, rules)
+
+
+@pytest.mark.parametrize("name", notebook_names())
+def test_every_notebook_has_profiles_and_valid_profile_files(name):
+    path = notebook_path(name)
+    profiles = available_profiles(path)
+    assert {"default", "smoke", "paper"} <= set(profiles)
+    declared = read_parameters(path)
+    assert declared[0].name == "profile" and all(p.help for p in declared), "every parameter needs a meaning"
+    for profile in profiles:
+        check_names_and_types(declared, load_profile(path, profile), source=profile)
+
+
+def test_unknown_profile_lists_the_allowed_ones():
+    path = notebook_path("compressed_sensing")
+    with pytest.raises(ParameterError, match=r"unknown profile 'huge'.*allowed: default, paper, smoke"):
+        load_profile(path, "huge")
+
+
+def test_unknown_notebook_lists_the_known_ones():
+    with pytest.raises(FileNotFoundError, match="known notebooks: .*compressed_sensing"):
+        notebook_path("no_such_chapter")

@@ -1,0 +1,69 @@
+"""The execution path: bad input is rejected before a kernel starts, runs are deterministic,
+and a failing run leaves the previous outputs as they were."""
+
+import json
+import time
+
+import pytest
+
+from superposition import pipeline
+from superposition.params import ParameterError
+
+
+@pytest.mark.parametrize(
+    "profile, overrides, message",
+    [
+        ("default", {"n_featurez": 10}, r"unknown parameter 'n_featurez'.*allowed: profile, n_features"),
+        ("default", {"n_trials": "many"}, r"parameter 'n_trials' \(from the command line\) must be of type int"),
+        ("default", {"device": 3}, r"parameter 'device' .* must be of type str"),
+        ("giant", {}, r"unknown profile 'giant'.*allowed: default, paper, smoke"),
+    ],
+)
+def test_bad_parameters_are_rejected_before_any_kernel_starts(profile, overrides, message):
+    started = time.time()
+    with pytest.raises(ParameterError, match=message):
+        pipeline.execute("compressed_sensing", profile, overrides, output_dir="/nonexistent/never/written")
+    assert time.time() - started < 5
+
+
+def test_cli_reports_bad_input_with_exit_code_2(capsys):
+    assert pipeline.main(["run", "compressed_sensing", "-p", "seed", "minus-one"]) == 2
+    assert "parameter 'seed'" in capsys.readouterr().err
+    assert pipeline.main(["run", "no_such_notebook"]) == 2
+    assert "known notebooks" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text, value", [("3", 3), ("0.5", 0.5), ("True", True), ("false", False), ("cpu", "cpu"), ("1e-3", 1e-3)])
+def test_cli_values_are_typed_like_papermill(text, value):
+    parsed = pipeline.parse_cli_value(text)
+    assert parsed == value and type(parsed) is type(value)
+
+
+@pytest.fixture(scope="module")
+def smoke_runs(tmp_path_factory):
+    first, second = tmp_path_factory.mktemp("first"), tmp_path_factory.mktemp("second")
+    pipeline.execute("compressed_sensing", "smoke", output_dir=first)
+    pipeline.execute("compressed_sensing", "smoke", output_dir=second)
+    return first, second
+
+
+def _values(folder):
+    data = json.loads((folder / "results" / "compressed_sensing.json").read_text())
+    return data, {k: v["value"] for k, v in data["results"].items()}
+
+
+def test_same_parameters_give_identical_numbers(smoke_runs):
+    (data, first), (_, second) = _values(smoke_runs[0]), _values(smoke_runs[1])
+    assert data["complete"] and data["provenance"]["profile"] == "smoke"
+    assert first == second
+
+
+def test_a_failing_run_keeps_the_previous_outputs(smoke_runs):
+    folder = smoke_runs[0]
+    before = {p: p.read_bytes() for p in (folder / "results" / "compressed_sensing.json", folder / "executed" / "compressed_sensing.ipynb")}
+    # the type is right, so the runner lets it through; the notebook's own range check raises
+    with pytest.raises(pipeline.RunError, match=r"ParameterError.*'n_features' must be int in \[20, 20000\], got 5"):
+        pipeline.execute("compressed_sensing", "smoke", {"n_features": 5}, output_dir=folder)
+    assert {p: p.read_bytes() for p in before} == before
+    assert (folder / "failed" / "compressed_sensing.ipynb").exists()
+    assert not any((folder / ".runs").iterdir()), "no half-written run is left behind"

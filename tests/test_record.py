@@ -1,0 +1,68 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from superposition import record
+from superposition.project import atomic_write_text
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    monkeypatch.setenv(record.RESULTS_ENV, str(tmp_path / "results.json"))
+    return record.start_run("compressed_sensing", {"profile": "default", "n_features": 200}, device="cpu (test)")
+
+
+def test_results_are_incomplete_until_finish(run):
+    run.record("answer", np.float64(0.5), "a number")
+    data = json.loads(run.path.read_text())
+    assert data["complete"] is False and data["results"]["answer"] == {"value": 0.5, "description": "a number"}
+    run.finish()
+    data = json.loads(run.path.read_text())
+    assert data["complete"] is True
+    prov = data["provenance"]
+    assert prov["device"] == "cpu (test)" and prov["profile"] == "default" and prov["parameters"]["n_features"] == 200
+    assert {"commit", "packages", "wall_time_s", "started", "python"} <= set(prov)
+    assert prov["packages"]["torch"].startswith("2.13")
+
+
+def test_values_become_plain_json(run):
+    assert run.record("arr", np.array([1.0, np.nan, 3.0])) == [1.0, None, 3.0]
+    assert run.record("tensor_value", torch.tensor(2.5)) == 2.5
+    assert run.record("count", np.int64(7)) == 7
+    assert run.record("not_finite", float("inf")) is None
+    with pytest.raises(TypeError):
+        run.record("obj", object())
+
+
+def test_keys_are_checked(run):
+    with pytest.raises(ValueError, match="must match"):
+        run.record("Bad Key", 1)
+    run.record("once", 1)
+    with pytest.raises(ValueError, match="already recorded"):
+        run.record("once", 2)
+    run.finish()
+    with pytest.raises(RuntimeError, match="finished"):
+        run.record("late", 1)
+
+
+def test_reproduce_command_lists_only_changed_parameters():
+    cmd = record.reproduce_command("compressed_sensing", {"profile": "default", "n_features": 200, "n_trials": 40, "device": "cpu"})
+    assert cmd == "make run NB=compressed_sensing PARAMS='-p n_trials 40 -p device cpu'"
+    assert record.reproduce_command("compressed_sensing", {"profile": "smoke"}) == "make run NB=compressed_sensing PROFILE=smoke"
+
+
+def test_parameter_table_marks_changed_values():
+    table = record.parameter_table("compressed_sensing", {"profile": "default", "n_trials": 3})
+    assert "| `n_trials` | `3` (changed) | `20` |" in table
+
+
+def test_atomic_write_leaves_the_old_file_on_failure(tmp_path):
+    target = tmp_path / "out.json"
+    atomic_write_text(target, "old")
+
+    with pytest.raises(TypeError):
+        atomic_write_text(target, 123)  # type: ignore[arg-type]
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
