@@ -24,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scipy.optimize import linprog
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso
 
@@ -33,14 +32,6 @@ from superposition.record import package_versions
 from superposition.runtime import describe_device, get_device, make_generator, progress, seed_everything
 
 SUCCESS_TOL = 1e-3
-
-
-def linprog_solution(a: np.ndarray, y: np.ndarray, nonnegative: bool) -> np.ndarray:
-    n = a.shape[1]
-    if nonnegative:
-        return linprog(np.ones(n), A_eq=a, b_eq=y, bounds=(0, None), method="highs").x
-    res = linprog(np.ones(2 * n), A_eq=np.hstack([a, -a]), b_eq=y, bounds=(0, None), method="highs")
-    return res.x[:n] - res.x[n:]
 
 
 def lasso_solution(a: np.ndarray, y: np.ndarray, nonnegative: bool) -> np.ndarray:
@@ -109,7 +100,7 @@ def main() -> None:
                         verdicts.append(err < SUCCESS_TOL)
             return np.array(verdicts), time.perf_counter() - start
 
-        lp_ok, t_lp = loop(linprog_solution)
+        lp_ok, t_lp = loop(recovery.basis_pursuit_reference)
         entry = {
             "n_problems": n_problems,
             "batched_seconds": round(t_batched, 3),

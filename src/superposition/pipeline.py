@@ -41,6 +41,7 @@ from .record import RESULTS_ENV, RUN_KEY_ENV
 
 KERNEL_ENV = {
     "HF_HUB_OFFLINE": "1",
+    "SUPERPOSITION_QUIET": "1",
     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
 }
 
@@ -146,7 +147,7 @@ def execute(
             parameters=parameters,
             kernel_name="python3",
             cwd=str(ROOT),
-            progress_bar=False,
+            progress_bar=sys.stderr.isatty(),
             log_output=False,
             execution_timeout=timeout,
         )

@@ -64,6 +64,22 @@ def _null_space_projector(a: torch.Tensor, y: torch.Tensor) -> tuple:
     return project, x_ls
 
 
+def basis_pursuit_reference(a: NDArray[np.float64], y: NDArray[np.float64], nonnegative: bool = False) -> NDArray[np.float64]:
+    """Plain reference: one basis-pursuit problem solved exactly as a linear program (HiGHS).
+
+    ``a``: (M, N), ``y``: (M,). Returns ``x``: (N,), the minimiser of ``||x||_1`` subject to
+    ``A x = y`` (and ``x >= 0`` when ``nonnegative``). Slow and exact: the oracle the batched
+    solver is tested and benchmarked against.
+    """
+    from scipy.optimize import linprog
+
+    n = a.shape[1]
+    if nonnegative:
+        return linprog(np.ones(n), A_eq=a, b_eq=y, bounds=(0, None), method="highs").x
+    res = linprog(np.ones(2 * n), A_eq=np.hstack([a, -a]), b_eq=y, bounds=(0, None), method="highs")
+    return res.x[:n] - res.x[n:]
+
+
 @dataclass
 class AdmmState:
     """The iterates of batched basis-pursuit ADMM at a check point.

@@ -70,8 +70,12 @@ def make_generator(seed: int, *offsets: int) -> torch.Generator:
 
 
 def progress(iterable: Iterable[T], total: int | None = None, desc: str = "") -> Iterator[T]:
-    """A tqdm progress bar that stays quiet in tests (``SUPERPOSITION_QUIET=1``)."""
-    from tqdm.auto import tqdm
+    """A tqdm progress bar (text, to stderr) for long loops in interactive sessions.
+
+    Quiet when ``SUPERPOSITION_QUIET=1``: the pipeline sets it for the notebooks it executes, so
+    that bars do not end up in the book, and shows a per-cell bar in the terminal instead.
+    """
+    from tqdm import tqdm
 
     disable = os.environ.get("SUPERPOSITION_QUIET", "0") == "1"
     yield from tqdm(iterable, total=total, desc=desc, disable=disable, leave=False)
