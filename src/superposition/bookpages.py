@@ -48,12 +48,18 @@ def _status(check: Check) -> str:
     return "✓ pass" if check.passed else "✗ fail"
 
 
+def _cell(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
 def claims_page(results: dict[str, dict[str, Any]]) -> str:
-    """The Markdown of the claims page."""
+    """The Markdown of the claims page: a summary table, one section per claim, every number."""
     entries = load_registry()
     comparable = _default_results(results)
     checks, unregistered = check_results(entries, comparable)
     by_key = {(c.entry.notebook, c.entry.key): c for c in checks}
+    claimed = [e for e in entries if e.claim is not None]
     lines = [
         "# Claims and published numbers",
         "",
@@ -61,28 +67,40 @@ def claims_page(results: dict[str, dict[str, Any]]) -> str:
         "run of each notebook. *This book* is the value recorded by the last run at the default "
         "parameters; *expected* is the registered value with its tolerance, which `make test` "
         "enforces. *Claim holds* applies the claim's condition to the recorded value; a claim that "
-        "does not hold at the sizes this book runs is published as such.",
+        "does not hold at the sizes this book runs is published as such, and its registered verdict "
+        "says so.",
         "",
-        "## Claims",
+        "## Summary",
         "",
-        "| claim | paper, where | statement | paper's value | condition | this book | expected | claim holds | regression |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| claim | paper | chapter | claim holds | regression |",
+        "|---|---|---|---|---|",
     ]
-    for entry in entries:
-        if entry.claim is None:
-            continue
+    sections = []
+    for entry in claimed:
         c = entry.claim
         check = by_key.get((entry.notebook, entry.key))
         value = format_value(check.value) if check and check.recorded else "not run"
         holds = "—" if check is None or check.claim_holds is None else ("yes" if check.claim_holds else "no")
         status = _status(check) if check else "not run at default parameters"
-        lines.append(
-            f"| `{c.id}` | {PAPERS.get(c.paper, c.paper)}, {c.where} | {c.statement} | {c.paper_value} | "
-            f"`{entry.key}` {c.holds_if} | {value} | {format_value(entry.expected)} ({entry.tolerance_text}) | "
-            f"{holds} (registered: {c.verdict}) | {status} |"
-        )
+        lines.append(f"| [`{c.id}`](#claim-{c.id.lower()}) | {PAPERS.get(c.paper, c.paper)} | {entry.notebook} | {holds} | {status} |")
+        sections += [
+            f"(claim-{c.id.lower()})=",
+            f"### {c.id}",
+            "",
+            f"**{PAPERS.get(c.paper, c.paper)}, {c.where}.** {c.statement}",
+            "",
+            "| | |",
+            "|---|---|",
+            f"| paper's value | {_cell(c.paper_value)} |",
+            f"| condition | `{entry.key}` {_cell(c.holds_if)} |",
+            f"| this book (notebook `{entry.notebook}`) | {_cell(value)} |",
+            f"| expected | {_cell(format_value(entry.expected))} ({entry.tolerance_text}) |",
+            f"| claim holds | {holds} (registered verdict: {c.verdict}) |",
+            f"| regression | {status} |",
+            "",
+        ]
+    lines += ["", "## The claims", "", *sections]
     lines += [
-        "",
         "## Every registered number",
         "",
         "| notebook | key | this book | expected | tolerance | regression |",
@@ -93,7 +111,8 @@ def claims_page(results: dict[str, dict[str, Any]]) -> str:
         value = format_value(check.value) if check and check.recorded else "not run"
         status = _status(check) if check else "not run at default parameters"
         lines.append(
-            f"| {entry.notebook} | `{entry.key}` | {value} | {format_value(entry.expected)} | {entry.tolerance_text} | {status} |"
+            f"| {entry.notebook} | `{entry.key}` | {_cell(value)} | {_cell(format_value(entry.expected))} | "
+            f"{entry.tolerance_text} | {status} |"
         )
     if unregistered:
         lines += ["", "Recorded but not registered (a defect `make test` reports): " + ", ".join(f"`{k}`" for k in unregistered)]
