@@ -34,6 +34,7 @@ from .params import (
     ParameterValue,
     check_names_and_types,
     load_profile,
+    read_notebook_source,
     read_parameters,
 )
 from .project import BOOK, BUILD, EXECUTED, RESULTS, ROOT, atomic_write_text, notebook_names, notebook_path
@@ -128,8 +129,6 @@ def execute(
     if output_dir is None and not force and is_current(name, key):
         print(f"[{name}] up to date (run key {key}); use --force to execute again")
         return results_path
-    from .params import read_notebook_source
-
     notebook = read_notebook_source(notebook_path(name))
     scratch_root = out / ".runs"
     scratch_root.mkdir(parents=True, exist_ok=True)
