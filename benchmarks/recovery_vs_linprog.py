@@ -57,7 +57,7 @@ def main() -> None:
     deltas = np.linspace(0.1, 0.9, args.n_delta)
     rhos = np.linspace(1.0 / args.n_rho, 1.0, args.n_rho)
     report = {
-        "settings": vars(args) | {"output": str(args.output)},
+        "settings": vars(args) | {"output": args.output.name},
         "device": describe_device(device),
         "cpu": platform.processor() or platform.machine(),
         "packages": package_versions(("torch", "numpy", "scipy", "scikit-learn")),
