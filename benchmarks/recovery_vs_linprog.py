@@ -29,7 +29,7 @@ from sklearn.linear_model import Lasso
 
 from superposition import recovery
 from superposition.record import package_versions
-from superposition.runtime import describe_device, get_device, make_generator, progress, seed_everything
+from superposition.runtime import describe_device, get_device, progress, seed_everything
 
 SUCCESS_TOL = 1e-3
 
@@ -65,14 +65,10 @@ def main() -> None:
     }
     for nonnegative in (False, True):
         kind = "nonnegative" if nonnegative else "signed"
-        problems = []
-        for i, delta in enumerate(deltas):
-            m = int(round(delta * args.n_features))
-            k = np.clip(np.round(rhos * m).astype(np.int64), 1, m)
-            gen = make_generator(0, i, int(nonnegative))
-            a = recovery.gaussian_matrices(m, args.n_features, args.n_trials, gen)
-            x0 = recovery.sample_sparse_codes(args.n_features, torch.as_tensor(k), args.n_trials, nonnegative, gen)
-            problems.append((a, x0))
+        problems = [
+            recovery.phase_diagram_row(args.n_features, delta, rhos, args.n_trials, nonnegative, seed=0, row=i)
+            for i, delta in enumerate(deltas)
+        ]
         n_problems = sum(x0.shape[0] * x0.shape[2] for _, x0 in problems)
 
         dtype = torch.float32 if device.type == "cpu" else torch.float64

@@ -305,6 +305,31 @@ def relative_error(x_hat: torch.Tensor, x_true: torch.Tensor) -> torch.Tensor:
     return torch.linalg.vector_norm(x_hat - x_true, dim=-2) / torch.linalg.vector_norm(x_true, dim=-2)
 
 
+def phase_diagram_row(
+    n_features: int,
+    delta: float,
+    rhos: NDArray[np.float64],
+    n_trials: int,
+    nonnegative: bool,
+    seed: int,
+    row: int,
+    dtype: torch.dtype = torch.float64,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The random problems of one row of a phase diagram, drawn on the CPU.
+
+    ``M = round(delta N)`` and ``K = round(rho M)`` (clipped to [1, M]) per ``rho``; the stream is
+    seeded by ``(seed, row, nonnegative)``, so every device and every caller sees the same
+    problems. Returns ``a``: (n_trials, M, N) Gaussian matrices and ``x0``: (n_trials, N, n_rho)
+    sparse codes, one per ``rho`` sharing each trial's matrix.
+    """
+    m = max(1, int(round(delta * n_features)))
+    k = np.clip(np.round(np.asarray(rhos) * m).astype(np.int64), 1, m)
+    generator = make_generator(seed, row, int(nonnegative))
+    a = gaussian_matrices(m, n_features, n_trials, generator, dtype)
+    x0 = sample_sparse_codes(n_features, torch.as_tensor(k), n_trials, nonnegative, generator, dtype)
+    return a, x0
+
+
 @dataclass(frozen=True)
 class PhaseDiagram:
     """An empirical phase diagram of basis pursuit.
@@ -366,11 +391,9 @@ def phase_diagram(
     decided = np.empty((n_delta, n_rho, n_trials), dtype=bool)
     label = "nonnegative" if nonnegative else "signed"
     for i in progress(range(n_delta), total=n_delta, desc=f"phase diagram ({label})"):
-        m = max(1, int(round(deltas[i] * n_features)))
-        k = np.clip(np.round(rhos * m).astype(np.int64), 1, m)
-        generator = make_generator(seed, i, int(nonnegative))
-        a = gaussian_matrices(m, n_features, n_trials, generator, dtype)
-        x0 = sample_sparse_codes(n_features, torch.as_tensor(k), n_trials, nonnegative, generator, dtype)
+        a, x0 = phase_diagram_row(n_features, deltas[i], rhos, n_trials, nonnegative, seed, i, dtype)
+        m = a.shape[1]
+        k = (x0[0] != 0).sum(dim=0).numpy()
         a, x0 = a.to(device), x0.to(device)
         verdict = recovery_verdicts(a, x0, nonnegative, success_tol=success_tol, max_iter=max_iter)
         true_deltas[i] = m / n_features
