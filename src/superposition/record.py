@@ -141,13 +141,9 @@ class Run:
         """
         if not name.startswith("fig_"):
             raise ValueError(f"figure names start with 'fig_' (to keep them apart from result keys), got {name!r}")
-        try:
-            from myst_nb import glue
-        except ImportError:
-            return
         import matplotlib.pyplot as plt
 
-        glue(name, fig, display=False)
+        _glue(name, fig)
         plt.close(fig)
 
     def finish(self) -> None:
@@ -162,7 +158,8 @@ class Run:
         )
 
 
-def _glue(key: str, value: bool | int | float | str) -> None:
+def _glue(key: str, value: Any) -> None:
+    """Glue a value (a scalar or a figure) for the prose, when the book tools are installed."""
     try:
         from myst_nb import glue
     except ImportError:  # the library works without the book tools
