@@ -108,3 +108,18 @@ def test_gpu_gives_the_same_verdicts_as_cpu():
     cpu = recovery.phase_diagram(**kwargs, device="cpu")
     gpu = recovery.phase_diagram(**kwargs, device="cuda")
     assert (cpu.success == gpu.success).mean() >= 0.95
+
+
+@pytest.mark.parametrize("nonnegative", [False, True])
+def test_certified_verdicts_are_exact(nonnegative):
+    """Every verdict settled by a certificate (not by convergence) matches linprog's."""
+    a, x0 = random_problems(n=80, m=50, ks=tuple(range(5, 50, 4)), trials=3, nonnegative=nonnegative, seed=11)
+    verdict = recovery.recovery_verdicts(a.float(), x0.float(), nonnegative=nonnegative, max_iter=400)
+    assert verdict.certified.float().mean() >= 0.5
+    for t in range(a.shape[0]):
+        for p in range(x0.shape[2]):
+            if not bool(verdict.certified[t, p]):
+                continue
+            ref = recovery.basis_pursuit_reference(a[t].numpy(), (a[t] @ x0[t, :, p]).numpy(), nonnegative)
+            ref_ok = np.linalg.norm(ref - x0[t, :, p].numpy()) < 1e-3 * np.linalg.norm(x0[t, :, p].numpy())
+            assert ref_ok == bool(verdict.recovered[t, p]), (t, p)

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from .certificates import DualCertificates, better_feasible_point
 from .runtime import make_generator, progress
 
 
@@ -37,31 +38,34 @@ class BasisPursuitResult:
     n_iter: int
 
 
-def _null_space_projector(a: torch.Tensor, y: torch.Tensor) -> tuple:
-    """Precompute the projection onto ``{x : A x = y}`` for a batch of matrices.
+class NullSpaceProjector:
+    """Projection onto ``{x : A x = y}`` for a batch of matrices, each shared by ``P`` right-hand sides.
 
-    ``a``: (batch, M, N), ``y``: (batch, M, P). Returns a function ``V -> proj(V)`` for
-    ``V``: (batch, N, P). It uses ``x - pinv (A x - y)``, two thin products, when ``M <= N/2``,
-    and ``B x + x_ls`` with the ``N x N`` null-space projector ``B`` otherwise.
+    ``a``: (batch, M, N) with full row rank, ``y``: (batch, M, P). Applied to ``v``: (batch, N, P).
+    It uses ``v - pinv (A v - y)``, two thin products, when ``M <= N/2``, and ``B v + x_ls`` with
+    the ``N x N`` null-space projector ``B`` otherwise. :meth:`keep_columns` drops right-hand sides.
     """
-    m, n = a.shape[-2], a.shape[-1]
-    chol = torch.linalg.cholesky(a @ a.transpose(-1, -2))
-    pinv_t = torch.cholesky_solve(a, chol)  # (AA')^{-1} A: (batch, M, N)
-    x_ls = pinv_t.transpose(-1, -2) @ y  # least-norm solutions: (batch, N, P)
-    if 2 * m <= n:
-        pinv = pinv_t.transpose(-1, -2)
 
-        def project(v: torch.Tensor) -> torch.Tensor:
-            return v - pinv @ (a @ v - y)
+    def __init__(self, a: torch.Tensor, y: torch.Tensor) -> None:
+        m, n = a.shape[-2], a.shape[-1]
+        chol = torch.linalg.cholesky(a @ a.transpose(-1, -2))
+        self.a = a
+        self.pinv_t = torch.cholesky_solve(a, chol)  # (AA')^{-1} A: (batch, M, N)
+        self.y = y
+        self.x_ls = self.pinv_t.transpose(-1, -2) @ y  # least-norm solutions: (batch, N, P)
+        self.thin = 2 * m <= n
+        if not self.thin:
+            eye = torch.eye(n, dtype=a.dtype, device=a.device)
+            self.null_proj = eye - self.pinv_t.transpose(-1, -2) @ a
 
-    else:
-        eye = torch.eye(n, dtype=a.dtype, device=a.device)
-        null_proj = eye - pinv_t.transpose(-1, -2) @ a
+    def __call__(self, v: torch.Tensor) -> torch.Tensor:
+        if self.thin:
+            return v - self.pinv_t.transpose(-1, -2) @ (self.a @ v - self.y)
+        return self.null_proj @ v + self.x_ls
 
-        def project(v: torch.Tensor) -> torch.Tensor:
-            return null_proj @ v + x_ls
-
-    return project, x_ls
+    def keep_columns(self, columns: torch.Tensor) -> None:
+        self.y = self.y[:, :, columns]
+        self.x_ls = self.x_ls[:, :, columns]
 
 
 def basis_pursuit_reference(a: NDArray[np.float64], y: NDArray[np.float64], nonnegative: bool = False) -> NDArray[np.float64]:
@@ -99,6 +103,68 @@ class AdmmState:
     n_iter: int
 
 
+class BatchedAdmm:
+    """ADMM for basis pursuit (Boyd et al. 2011, section 6.2) on a batch of problems.
+
+    ``a``: (batch, M, N), ``y``: (batch, M, P); column ``p`` of batch ``b`` is one problem with
+    matrix ``a[b]``. :meth:`advance` runs iterations and returns the state at the last one;
+    :meth:`keep_columns` drops right-hand sides that need no more work, so later iterations cost
+    less. The penalty is adapted per problem by residual balancing at every :meth:`advance`.
+    """
+
+    def __init__(
+        self, a: torch.Tensor, y: torch.Tensor, nonnegative: bool = False, relaxation: float = 1.6, penalty: float = 1.0, tol: float = 1e-6
+    ) -> None:
+        if a.ndim != 3 or y.ndim != 3 or a.shape[0] != y.shape[0] or a.shape[1] != y.shape[1]:
+            raise ValueError(f"a must be (batch, M, N) and y (batch, M, P); got {tuple(a.shape)}, {tuple(y.shape)}")
+        if a.shape[1] > a.shape[2]:
+            raise ValueError("basis pursuit needs M <= N (an underdetermined system)")
+        if not 1.0 <= relaxation < 2.0:
+            raise ValueError(f"relaxation must lie in [1, 2), got {relaxation}")
+        self.project = NullSpaceProjector(a, y)
+        self.nonnegative, self.relaxation, self.tol = nonnegative, relaxation, tol
+        self.x = self.project.x_ls
+        batch, _, p = self.x.shape
+        self.z = torch.clamp(self.x, min=0.0) if nonnegative else self.x.clone()
+        self.u = torch.zeros_like(self.x)
+        self.rho = torch.full((batch, 1, p), float(penalty), dtype=self.x.dtype, device=self.x.device)
+        self.n_iter = 0
+
+    def advance(self, n_steps: int) -> AdmmState:
+        """Run ``n_steps`` iterations; return the state with residuals of the last one."""
+        x, z, u, rho = self.x, self.z, self.u, self.rho
+        z_old = z
+        for _ in range(n_steps):
+            x = self.project(z - u)
+            v = self.relaxation * x + (1.0 - self.relaxation) * z + u
+            z_old = z
+            if self.nonnegative:
+                z = torch.clamp(v - 1.0 / rho, min=0.0)
+            else:
+                z = torch.sign(v) * torch.clamp(v.abs() - 1.0 / rho, min=0.0)
+            u = v - z
+        self.n_iter += n_steps
+        n = x.shape[1]
+        primal = torch.linalg.vector_norm(x - z, dim=1)  # (batch, P)
+        dual = rho[:, 0, :] * torch.linalg.vector_norm(z - z_old, dim=1)
+        scale_primal = torch.maximum(torch.linalg.vector_norm(x, dim=1), torch.linalg.vector_norm(z, dim=1))
+        scale_dual = rho[:, 0, :] * torch.linalg.vector_norm(u, dim=1)
+        sqrt_n = float(np.sqrt(n))
+        converged = (primal <= self.tol * (sqrt_n + scale_primal)) & (dual <= self.tol * (sqrt_n + scale_dual))
+        state = AdmmState(x, z, u, rho, primal, dual, converged, self.n_iter)
+        # residual balancing (Boyd et al. 2011, eq. 3.13); u is the scaled dual, so rescale it
+        grow = (primal > 10.0 * dual)[:, None, :]
+        shrink = (dual > 10.0 * primal)[:, None, :]
+        factor = torch.where(grow, 2.0, torch.where(shrink, 0.5, 1.0)).to(x.dtype)
+        self.x, self.z, self.u, self.rho = x, z, u / factor, rho * factor
+        return state
+
+    def keep_columns(self, columns: torch.Tensor) -> None:
+        """Keep only the right-hand sides ``columns`` (indices into the current columns)."""
+        self.project.keep_columns(columns)
+        self.x, self.z, self.u, self.rho = (t[:, :, columns] for t in (self.x, self.z, self.u, self.rho))
+
+
 def admm_iterations(
     a: torch.Tensor,
     y: torch.Tensor,
@@ -114,42 +180,9 @@ def admm_iterations(
     The consumer decides when to stop (by breaking out of the loop); the generator ends after
     ``max_iter`` iterations. See :func:`basis_pursuit_admm` for the parameters.
     """
-    if a.ndim != 3 or y.ndim != 3 or a.shape[0] != y.shape[0] or a.shape[1] != y.shape[1]:
-        raise ValueError(f"a must be (batch, M, N) and y (batch, M, P); got {tuple(a.shape)}, {tuple(y.shape)}")
-    if a.shape[1] > a.shape[2]:
-        raise ValueError("basis pursuit needs M <= N (an underdetermined system)")
-    if not 1.0 <= relaxation < 2.0:
-        raise ValueError(f"relaxation must lie in [1, 2), got {relaxation}")
-    project, x = _null_space_projector(a, y)
-    batch, n, p = x.shape
-    z = torch.clamp(x, min=0.0) if nonnegative else x.clone()
-    u = torch.zeros_like(x)
-    rho = torch.full((batch, 1, p), float(penalty), dtype=x.dtype, device=x.device)
-    sqrt_n = float(np.sqrt(n))
-    for n_iter in range(1, max_iter + 1):
-        x = project(z - u)
-        x_relaxed = relaxation * x + (1.0 - relaxation) * z
-        v = x_relaxed + u
-        z_old = z
-        if nonnegative:
-            z = torch.clamp(v - 1.0 / rho, min=0.0)
-        else:
-            z = torch.sign(v) * torch.clamp(v.abs() - 1.0 / rho, min=0.0)
-        u = v - z
-        if n_iter % check_every and n_iter != max_iter:
-            continue
-        primal = torch.linalg.vector_norm(x - z, dim=1)  # (batch, P)
-        dual = rho[:, 0, :] * torch.linalg.vector_norm(z - z_old, dim=1)
-        scale_primal = torch.maximum(torch.linalg.vector_norm(x, dim=1), torch.linalg.vector_norm(z, dim=1))
-        scale_dual = rho[:, 0, :] * torch.linalg.vector_norm(u, dim=1)
-        converged = (primal <= tol * (sqrt_n + scale_primal)) & (dual <= tol * (sqrt_n + scale_dual))
-        yield AdmmState(x, z, u, rho, primal, dual, converged, n_iter)
-        # residual balancing (Boyd et al. 2011, eq. 3.13); u is the scaled dual, so rescale it
-        grow = (primal > 10.0 * dual)[:, None, :]
-        shrink = (dual > 10.0 * primal)[:, None, :]
-        factor = torch.where(grow, 2.0, torch.where(shrink, 0.5, 1.0)).to(x.dtype)
-        rho = rho * factor
-        u = u / factor
+    admm = BatchedAdmm(a, y, nonnegative, relaxation, penalty, tol)
+    while admm.n_iter < max_iter:
+        yield admm.advance(min(check_every, max_iter - admm.n_iter))
 
 
 def basis_pursuit_admm(
@@ -194,21 +227,20 @@ def basis_pursuit_admm(
     return BasisPursuitResult(x=state.z, converged=state.converged, n_iter=state.n_iter)
 
 
-NEGATIVITY_SLACK = 1e-6
-"""Round-off allowed below zero in a nonnegative candidate (relative to ``max |x_true|``)."""
-
-
 @dataclass(frozen=True)
 class RecoveryVerdict:
     """Whether basis pursuit recovers known codes, decided as early as the iterates allow.
 
     ``recovered``: (batch, P) bool; ``decided``: (batch, P) bool, False where the verdict fell
-    back on the final error after ``max_iter``; ``error``: (batch, P) relative error of the sparse
-    iterate at the decision; ``n_iter``: iterations run.
+    back on the final error after ``max_iter``; ``certified``: (batch, P) bool, True where an
+    exact certificate (not convergence) settled the verdict; ``error``: (batch, P) relative error
+    of the solution at the decision (0 where success is certified: the solution is ``x_true``);
+    ``n_iter``: iterations run by the slowest problem.
     """
 
     recovered: torch.Tensor
     decided: torch.Tensor
+    certified: torch.Tensor
     error: torch.Tensor
     n_iter: int
 
@@ -220,19 +252,22 @@ def recovery_verdicts(
     success_tol: float = 1e-3,
     max_iter: int = 3000,
     check_every: int = 10,
+    first_certificate: int = 20,
 ) -> RecoveryVerdict:
     """Does basis pursuit return ``x_true`` from ``y = A x_true``? One verdict per problem.
 
-    A problem is decided as soon as one of these holds at a check point:
+    ADMM runs on the whole batch; a problem is decided, and dropped from the batch once its whole
+    column is, as soon as one of these holds:
 
-    - *failure, certified*: a feasible point (``A x = y``, and ``x >= 0`` for nonnegative codes)
-      has a smaller objective than ``x_true`` by a relative margin of 1e-9, so ``x_true`` is not
-      the minimiser. The candidate is the projected iterate; for nonnegative codes its entries
-      may dip below zero by at most ``NEGATIVITY_SLACK`` times the largest entry of ``x_true``
-      (round-off of the projection);
-    - *success*: ADMM has converged (tolerance 1e-6) and the sparse iterate lies within
-      ``success_tol`` (relative l2) of ``x_true``;
-    - *failure*: ADMM has converged elsewhere.
+    - *success, certified*: a dual certificate (:class:`~superposition.certificates.DualCertificates`)
+      built from the ADMM dual proves ``x_true`` the unique minimiser (checked in float64 after
+      ``first_certificate`` iterations and then each time the iteration count has doubled);
+    - *failure, certified*: a feasible point beats ``x_true``'s objective
+      (:func:`~superposition.certificates.better_feasible_point`, in float64). For signed codes the
+      candidate is the projected iterate, tried as soon as its objective is below ``x_true``'s; for
+      nonnegative codes it is the sparse iterate, tried on the success-certificate schedule;
+    - *success* or *failure* by convergence: ADMM has converged (tolerance 1e-6) and the sparse
+      iterate lies within ``success_tol`` (relative l2) of ``x_true``, or not.
 
     Problems still undecided after ``max_iter`` get the verdict ``error < success_tol`` and
     ``decided = False``.
@@ -240,31 +275,59 @@ def recovery_verdicts(
     ``a``: (batch, M, N); ``x_true``: (batch, N, P).
     """
     y = a @ x_true
+    a64, x64 = a.double(), x_true.double()
+    y64 = a64 @ x64
+    certificates = DualCertificates(a64, x64, nonnegative)
     objective_true = x_true.abs().sum(dim=1)  # (batch, P)
-    scale_true = x_true.abs().amax(dim=1)
     recovered = torch.zeros(objective_true.shape, dtype=torch.bool, device=a.device)
     decided = torch.zeros_like(recovered)
+    certified = torch.zeros_like(recovered)
     error = torch.full(objective_true.shape, float("nan"), dtype=a.dtype, device=a.device)
-    state = None
-    for state in admm_iterations(a, y, nonnegative, max_iter=max_iter, tol=1e-6, check_every=check_every):
-        err = relative_error(state.z, x_true)
-        # a feasible point with a smaller objective than x_true certifies failure
-        better = state.x.abs().sum(dim=1) < objective_true * (1.0 - 1e-9)
+    admm = BatchedAdmm(a, y, nonnegative)
+    columns = torch.arange(x_true.shape[2], device=a.device)  # the columns still in the batch
+    state, final_error, next_certificate = None, error.clone(), first_certificate
+    while admm.n_iter < max_iter and columns.numel():
+        state = admm.advance(min(check_every, max_iter - admm.n_iter))
+        target = x_true[:, :, columns]
+        open_ = ~decided[:, columns]
+        err = relative_error(state.z, target)
+        final_error[:, columns] = err
+        # failure: a point with a smaller objective than x_true, made exactly feasible in float64.
+        # Signed codes: the projected iterate, as soon as it looks better. Nonnegative codes: the
+        # sparse iterate, on the certificate schedule (the projected one is never nonnegative).
+        certify_now = state.n_iter >= next_certificate
+        if certify_now:
+            next_certificate = 2 * state.n_iter
         if nonnegative:
-            better &= state.x.amin(dim=1) >= -NEGATIVITY_SLACK * scale_true
-        new_fail = ~decided & (better | (state.converged & (err >= success_tol)))
-        new_success = ~decided & ~new_fail & state.converged & (err < success_tol)
-        recovered |= new_success
-        error = torch.where(new_fail | new_success, err, error)
-        decided |= new_fail | new_success
-        if bool(decided.all()):
-            break
-    assert state is not None
-    final = relative_error(state.z, x_true)
+            candidate = open_ & (state.z.sum(dim=1) < objective_true[:, columns]) if certify_now else None
+            point = state.z
+        else:
+            candidate = open_ & (state.x.abs().sum(dim=1) < objective_true[:, columns])
+            point = state.x
+        better = torch.zeros_like(open_)
+        if candidate is not None and bool(candidate.any()):
+            rows, cols = torch.nonzero(candidate, as_tuple=True)
+            orig = columns[cols]
+            better[rows, cols] = better_feasible_point(a64[rows], y64[rows, :, orig], x64[rows, :, orig], point[rows, :, cols].double(), nonnegative)
+        proven = torch.zeros_like(open_)
+        if certify_now:
+            duals = admm.project.pinv_t @ (state.rho * state.u)  # (batch, M, P_active)
+            proven = certificates.holds(duals.double(), columns) & open_ & ~better
+        new_fail = open_ & ~proven & (better | (state.converged & (err >= success_tol)))
+        new_success = open_ & (proven | (~new_fail & state.converged & (err < success_tol)))
+        view = (slice(None), columns)
+        recovered[view] = recovered[view] | new_success
+        certified[view] = certified[view] | (new_success & proven) | (new_fail & better)
+        error[view] = torch.where(proven, 0.0, torch.where(new_fail | new_success, err, error[view]))
+        decided[view] = decided[view] | new_fail | new_success
+        keep = ~decided[:, columns].all(dim=0)
+        if not bool(keep.all()):
+            admm.keep_columns(torch.nonzero(keep)[:, 0])
+            columns = columns[keep]
     undecided = ~decided
-    recovered = torch.where(undecided, final < success_tol, recovered)
-    error = torch.where(undecided, final, error)
-    return RecoveryVerdict(recovered=recovered, decided=decided, error=error, n_iter=state.n_iter)
+    recovered = torch.where(undecided, final_error < success_tol, recovered)
+    error = torch.where(undecided, final_error, error)
+    return RecoveryVerdict(recovered=recovered, decided=decided, certified=certified, error=error, n_iter=admm.n_iter)
 
 
 def sample_sparse_codes(
