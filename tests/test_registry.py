@@ -1,6 +1,6 @@
 import pytest
 
-from superposition.registry import RegistryError, check_results, load_registry
+from superposition.registry import RegistryError, check_results, load_registry, update_expected
 
 
 def write(tmp_path, text):
@@ -64,3 +64,21 @@ def test_malformed_registries_are_rejected(tmp_path, text, message):
 def test_the_book_registry_is_valid():
     entries = load_registry()
     assert any(e.claim for e in entries)
+
+
+def test_update_expected_rewrites_values_and_keeps_the_rest(tmp_path):
+    path = tmp_path / "claims.yaml"
+    path.write_text(
+        "# a comment\n"
+        "- key: a\n  notebook: nb\n  expected: 1.0\n  atol: 0.1\n"
+        "- key: b\n  notebook: nb\n  expected:\n  - 1\n  - 2\n  atol: 0.5\n"
+        "- key: a\n  notebook: other\n  expected: 7.0\n  atol: 0.1\n"
+        "- key: c\n  notebook: nb\n  expected: 3.0\n  rtol: 0.1\n  claim:\n    id: x\n    paper: A\n    where: w\n"
+        "    statement: s\n    paper_value: p\n    holds_if: < 5\n    verdict: holds\n"
+    )
+    results = {"results": {"a": {"value": 2.5}, "b": {"value": [3, 4, 5]}, "c": {"value": 9.0}}}
+    assert update_expected("nb", results, keys=["a", "b"], path=path) == ["a", "b"]
+    entries = {(e.notebook, e.key): e for e in load_registry(path)}
+    assert entries[("nb", "a")].expected == 2.5 and entries[("nb", "b")].expected == [3, 4, 5]
+    assert entries[("other", "a")].expected == 7.0 and entries[("nb", "c")].expected == 3.0
+    assert entries[("nb", "c")].claim.verdict == "holds" and path.read_text().startswith("# a comment")

@@ -22,6 +22,7 @@ inside the tolerance.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from typing import Any
 
 import yaml
 
-from .project import REGISTRY
+from .project import REGISTRY, RESULTS, atomic_write_text
 
 _CONDITION = re.compile(r"^\s*(<=|>=|<|>)\s*(-?[0-9.eE+-]+)\s*$")
 _ENTRY_KEYS = {"key", "notebook", "expected", "atol", "rtol", "claim"}
@@ -182,3 +183,62 @@ def check_results(entries: list[Entry], results: dict[str, dict[str, Any]]) -> t
         f"{nb}:{key}" for nb, data in sorted(results.items()) for key in data["results"] if (nb, key) not in registered
     ]
     return checks, unregistered
+
+
+def update_expected(notebook: str, results: dict[str, Any], keys: list[str] | None = None, path: Path = REGISTRY) -> list[str]:
+    """Rewrite the ``expected`` values of ``notebook``'s entries from its recorded ``results``.
+
+    A maintainer's tool, for after a deliberate change of method: it edits only the
+    ``expected:`` lines (comments, tolerances and claims stay as they are, so a claim whose
+    verdict changed still fails until its ``verdict`` is edited by hand). ``keys`` limits the
+    update; ``None`` updates every entry of the notebook. Returns the updated keys.
+    """
+    recorded = results["results"]
+    lines = path.read_text().splitlines(keepends=True)
+    out: list[str] = []
+    updated, current_key, current_nb, skipping_list = [], None, None, False
+    for line in lines:
+        if skipping_list and line.startswith("  - "):
+            continue  # an old block-style list value, replaced below
+        skipping_list = False
+        if line.startswith("- key: "):
+            current_key, current_nb = line[len("- key: ") :].strip(), None
+        elif line.startswith("  notebook: "):
+            current_nb = line[len("  notebook: ") :].strip()
+        elif (
+            line.startswith("  expected:")
+            and current_nb == notebook
+            and current_key in recorded
+            and (keys is None or current_key in keys)
+        ):
+            text = yaml.safe_dump(recorded[current_key]["value"], default_flow_style=True, width=10_000)
+            text = text.strip().removesuffix("...").strip()
+            out.append(f"  expected: {text}\n")
+            skipping_list = line.strip() == "expected:"
+            updated.append(current_key)
+            continue
+        out.append(line)
+    atomic_write_text(path, "".join(out))
+    load_registry(path)  # still valid
+    return updated
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m superposition.registry update NOTEBOOK [KEY ...]``: see :func:`update_expected`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m superposition.registry", description="Maintain book/claims.yaml.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    update = sub.add_parser("update", help="rewrite expected values of a notebook's entries from its last results")
+    update.add_argument("notebook")
+    update.add_argument("keys", nargs="*")
+    args = parser.parse_args(argv)
+    results_file = RESULTS / f"{args.notebook}.json"
+    if not results_file.exists():
+        parser.error(f"no results for {args.notebook!r} at {results_file}; run `make run NB={args.notebook}` first")
+    done = update_expected(args.notebook, json.loads(results_file.read_text()), args.keys or None)
+    print(f"updated {len(done)} expected values of {args.notebook}: {', '.join(done)}")
+
+
+if __name__ == "__main__":
+    main()
