@@ -221,11 +221,13 @@ capacity.style.format({"K rule": "{:,.0f}", "K l1 signed": "{:,.0f}", "K l1 nonn
 # $\mathcal N(0, 1/M)$) are drawn, and each is shared by one random code per $\rho$, so that one
 # batched solve handles a whole row of the diagram with matrix–matrix products. Basis pursuit,
 # $\min \lVert x\rVert_1$ s.t. $Ax = y$ (with $x \ge 0$ for nonnegative codes), is solved by
-# over-relaxed ADMM with per-problem penalties. A problem counts as recovered when the solution lies
-# within $10^{-3}$ (relative) of the true code; it is declared a failure as soon as the solver
-# holds a feasible point with a smaller objective than the true code, which proves that the
-# true code is not the minimiser. Problems not decided after `max_iter` iterations fall back on
-# the error of the last iterate; their share is reported.
+# over-relaxed ADMM with per-problem penalties. The solver need not converge to settle a verdict:
+# a problem is a proven success as soon as the ADMM dual, moved onto $\{w : A_S^\top w = s\}$,
+# is a strict dual certificate ($|a_i^\top w| < 1$ off the support $S$ of the true code, whose
+# signs are $s$), and a proven failure as soon as the iterate, made exactly feasible in double
+# precision, beats the true code's objective. Otherwise a problem counts as recovered when the
+# converged solution lies within $10^{-3}$ (relative) of the true code. Problems not decided
+# after `max_iter` iterations fall back on the error of the last iterate; their share is reported.
 
 # %%
 deltas = np.linspace(0.05, 0.95, n_delta)
@@ -242,6 +244,7 @@ for kind in ("signed", "nonnegative"):
     diagrams[kind], boundaries[kind] = diagram, boundary
     run.record(f"boundary_{kind}", boundary.round(4), f"empirical 50% recovery boundary rho per delta ({kind})")
     run.record(f"boundary_gap_max_{kind}", float(np.nanmax(np.abs(gap))), f"largest |empirical - exact| boundary over delta ({kind})")
+    run.record(f"boundary_gap_argmax_delta_{kind}", float(diagram.deltas[np.nanargmax(np.abs(gap))]), f"delta of the largest boundary gap ({kind})")
     run.record(f"boundary_gap_mean_{kind}", float(np.nanmean(np.abs(gap))), f"mean |empirical - exact| boundary over delta ({kind})")
     run.record(f"boundary_gap_signed_mean_{kind}", float(np.nanmean(gap)), f"mean empirical - exact boundary ({kind}); positive: above theory")
     run.record(f"undecided_fraction_{kind}", float(1.0 - diagram.decided.mean()), f"share of problems decided by the final error ({kind})")
@@ -279,9 +282,13 @@ run.figure("fig_cs_phase", fig)
 # for signed codes the largest distance over $\delta$ is
 # {glue:text}`boundary_gap_max_signed:.3f` (mean {glue:text}`boundary_gap_mean_signed:.3f`), for
 # nonnegative codes {glue:text}`boundary_gap_max_nonnegative:.3f` (mean
-# {glue:text}`boundary_gap_mean_nonnegative:.3f`). The theory is asymptotic in $N$; at finite
-# $N$ the transition is a smooth ramp whose width shrinks like $N^{-1/2}$, so a few hundredths
-# is the expected distance. {glue:text}`undecided_fraction_signed:.2%` of the signed and
+# {glue:text}`boundary_gap_mean_nonnegative:.3f`). The largest gaps sit at
+# $\delta =$ {glue:text}`boundary_gap_argmax_delta_signed:.2f` (signed) and
+# {glue:text}`boundary_gap_argmax_delta_nonnegative:.2f` (nonnegative). The theory is asymptotic
+# in $N$; at finite $N$ the transition is a smooth ramp whose width shrinks like $N^{-1/2}$, and
+# at the smallest $\delta$ there are only a handful of measurements, so a few hundredths is the
+# expected distance, and the registered bound of 0.03 at *every* $\delta$ can be exceeded in a
+# single row (the {doc}`claims page <../claims>` records whether it was). {glue:text}`undecided_fraction_signed:.2%` of the signed and
 # {glue:text}`undecided_fraction_nonnegative:.2%` of the nonnegative problems were not decided
 # within `max_iter` iterations and were judged by the error of the last iterate; their median
 # relative error is {glue:text}`undecided_median_error_signed:.2f` (signed) and
