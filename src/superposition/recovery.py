@@ -285,7 +285,7 @@ def recovery_verdicts(
     error = torch.full(objective_true.shape, float("nan"), dtype=a.dtype, device=a.device)
     admm = BatchedAdmm(a, y, nonnegative)
     columns = torch.arange(x_true.shape[2], device=a.device)  # the columns still in the batch
-    state, final_error, next_certificate = None, error.clone(), first_certificate
+    final_error, next_certificate = error.clone(), first_certificate
     while admm.n_iter < max_iter and columns.numel():
         state = admm.advance(min(check_every, max_iter - admm.n_iter))
         target = x_true[:, :, columns]

@@ -8,6 +8,7 @@ unit-norm columns).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,7 @@ import scipy.optimize
 import torch
 from numpy.typing import NDArray
 
-from .protocol import N_FOLDS, SEED, FoldScores, fold_parts, normalize_columns, prepare_pair, summarize
+from .protocol import N_FOLDS, SEED, FoldScores, PreparedPair, fold_parts, normalize_columns, prepare_pair, summarize
 
 EMD_MAX_ITER = 100_000_000
 
@@ -40,6 +41,13 @@ def fold_correlations(
     corr_train = normalize_columns(x_train).mT @ normalize_columns(y_train)
     corr_test = normalize_columns(x_test).mT @ normalize_columns(y_test)
     return corr_train, corr_test
+
+
+
+def _cross_validated(pair: PreparedPair, score_fold: Callable[[torch.Tensor, torch.Tensor], float]) -> FoldScores:
+    """Score every fold of ``pair`` from its (train, test) correlation matrices and summarise."""
+    scores = [score_fold(*fold_correlations(pair.source, pair.target, fold)) for fold in pair.folds]
+    return summarize(scores, pair)
 
 
 def semi_matching(
@@ -77,14 +85,13 @@ def semi_matching(
     -------
     FoldScores
     """
-    pair = prepare_pair(source, target, n_folds, seed, device, dtype)
-    scores = []
-    for fold in pair.folds:
-        corr_train, corr_test = fold_correlations(pair.source, pair.target, fold)
-        best = corr_train.argmax(dim=0)
-        matched = corr_test.gather(0, best[None, :])[0]
-        scores.append(float(matched.mean()))
-    return summarize(scores, pair)
+    return _cross_validated(prepare_pair(source, target, n_folds, seed, device, dtype), _semi_matching_fold)
+
+
+def _semi_matching_fold(corr_train: torch.Tensor, corr_test: torch.Tensor) -> float:
+    """Each target unit's best source unit on train, scored by its test correlation."""
+    best = corr_train.argmax(dim=0)
+    return float(corr_test.gather(0, best[None, :])[0].mean())
 
 
 def transport_plan(cost: Any) -> NDArray[np.float64]:
@@ -162,10 +169,10 @@ def soft_matching(
     -------
     FoldScores
     """
-    pair = prepare_pair(source, target, n_folds, seed, device, dtype)
-    scores = []
-    for fold in pair.folds:
-        corr_train, corr_test = fold_correlations(pair.source, pair.target, fold)
-        plan = transport_plan(1.0 - corr_train.double().cpu().numpy())
-        scores.append(float(np.sum(plan * corr_test.double().cpu().numpy())))
-    return summarize(scores, pair)
+    return _cross_validated(prepare_pair(source, target, n_folds, seed, device, dtype), _soft_matching_fold)
+
+
+def _soft_matching_fold(corr_train: torch.Tensor, corr_test: torch.Tensor) -> float:
+    """Test correlation weighted by the optimal transport plan on the train cost ``1 - r``."""
+    plan = transport_plan(1.0 - corr_train.double().cpu().numpy())
+    return float(np.sum(plan * corr_test.double().cpu().numpy()))
