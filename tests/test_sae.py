@@ -40,6 +40,52 @@ def test_batched_training_equals_one_sae_alone(kind):
         np.testing.assert_allclose(a[0].numpy(), b[0].numpy(), atol=1e-6)
 
 
+def test_saes_on_inputs_of_different_widths_train_as_they_would_alone():
+    cfg = sae.preset("toy", n_latents=10, k=3)
+    _, h = planted_codes()
+    narrow = h[:, :4]
+    batches = [slice(i, i + 128) for i in range(0, 1024, 128)]
+    padded = torch.nn.functional.pad(narrow, (0, 2))
+    both = sae.init_saes(2, 6, cfg, seed=4, widths=[6, 4])
+    sae.train_saes(both, (torch.stack([h[b], padded[b]]) for b in batches), n_steps=8, log_every=4)
+    wide = sae.init_saes(1, 6, cfg, seed=4)
+    sae.train_saes(wide, (h[None, b] for b in batches), n_steps=8, log_every=4)
+    alone = sae.init_saes(2, 4, cfg, seed=4)  # SAE 1 of this pair draws from stream (4, 1), as SAE 1 of `both`
+    sae.train_saes(alone, (torch.stack([narrow[b], narrow[b]]) for b in batches), n_steps=8, log_every=4)
+    np.testing.assert_allclose(both.w_enc[0].numpy(), wide.w_enc[0].numpy(), atol=1e-6)
+    np.testing.assert_allclose(both.w_enc[1, :4].numpy(), alone.w_enc[1].numpy(), atol=1e-6)
+    np.testing.assert_allclose(both.w_dec[1, :, :4].numpy(), alone.w_dec[1].numpy(), atol=1e-6)
+    np.testing.assert_allclose(both.b_dec[1, :4].numpy(), alone.b_dec[1].numpy(), atol=1e-6)
+    assert float(both.w_enc[1, 4:].abs().max()) == 0 and float(both.w_dec[1, :, 4:].abs().max()) == 0
+    assert float(both.b_dec[1, 4:].abs().max()) == 0
+    q = sae.sae_quality(both, torch.stack([h, padded]))
+    np.testing.assert_allclose(q.fvu[1], sae.sae_quality(alone, torch.stack([narrow, narrow])).fvu[1], rtol=1e-5)
+    in_batches = sae.sae_quality(both, torch.stack([h, padded]), batch_size=300)
+    np.testing.assert_allclose(in_batches.fvu, q.fvu, rtol=1e-6)
+    np.testing.assert_allclose(in_batches.l0, q.l0) and np.testing.assert_array_equal(in_batches.dead, q.dead)
+    second = both.select([1])
+    assert second.w_enc.shape == (1, 6, 10) and int(second.widths[0]) == 4
+    torch.testing.assert_close(second.encode(padded[None]), both.encode(torch.stack([h, padded]))[1:])
+    with pytest.raises(ValueError, match="widths"):
+        sae.init_saes(2, 6, cfg, widths=[6, 7])
+
+
+def test_a_sweep_over_k_in_one_batch_equals_each_k_alone():
+    cfg = sae.preset("toy", n_latents=10, k=3)
+    _, h = planted_codes()
+    batches = [h[i : i + 128] for i in range(0, 1024, 128)]
+    sweep = sae.init_saes(2, 6, cfg, seed=4, ks=[2, 5])
+    sae.train_saes(sweep, (torch.stack([b, b]) for b in batches), n_steps=8, log_every=4)
+    assert int((sweep.encode(h[None].expand(2, -1, -1)) > 0).sum(-1).max(-1).values[0]) <= 2
+    for j, k in enumerate((2, 5)):
+        alone = sae.init_saes(2, 6, sae.preset("toy", n_latents=10, k=k), seed=4)
+        sae.train_saes(alone, (torch.stack([b, b]) for b in batches), n_steps=8, log_every=4)
+        np.testing.assert_allclose(sweep.w_enc[j].numpy(), alone.w_enc[j].numpy(), atol=1e-6)
+        np.testing.assert_allclose(sweep.w_dec[j].numpy(), alone.w_dec[j].numpy(), atol=1e-6)
+    with pytest.raises(ValueError, match="ks"):
+        sae.init_saes(2, 6, cfg, ks=[2, 11])
+
+
 def test_auxk_gives_dead_latents_a_gradient():
     cfg = sae.preset("toy", n_latents=8, k=1, aux_alpha=0.5)
     s = sae.init_saes(1, 4, cfg)

@@ -68,6 +68,21 @@ def test_diagnostics_on_known_geometries():
             assert float(toy.feature_dimensionality(r)[i, f]) == pytest.approx(float(r[i, f].norm() ** 2 / dots.sum()))
 
 
+def test_hidden_batches_match_each_instance_alone_and_the_feature_variance():
+    models = toy.init_toy_models(10, [3, 5], [0, 1], hidden_relu=True)
+    p = torch.tensor([0.25])
+    x, h = toy.collect_hidden(models, 2, 5, 3, 400, p)
+    assert x.shape == (1200, 10) and h.shape == (2, 1200, 5)
+    assert torch.equal(x, torch.cat(list(toy.feature_batches(2, 5, 3, 400, 10, p)), dim=1)[0])
+    torch.testing.assert_close(h[0, :, :3], models.instance_hidden(0, x))
+    torch.testing.assert_close(h[1], models.instance_hidden(1, x))
+    assert float(h[0, :, 3:].abs().max()) == 0.0
+    assert float(x.var(dim=0).mean()) == pytest.approx(toy.feature_variance(0.25), rel=0.1)
+    with pytest.raises(ValueError, match="one probability"):
+        next(toy.hidden_batches(models, 0, 0, 1, 8, torch.tensor([0.1, 0.2])))
+    assert toy.represented_features(torch.tensor([[[1.0, 0.0], [0.1, 0.2]]])).tolist() == [[True, False]]
+
+
 def test_bad_sizes_are_rejected():
     with pytest.raises(ValueError, match="same length"):
         toy.init_toy_models(8, [2, 3], [0], hidden_relu=True)

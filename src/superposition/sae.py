@@ -10,14 +10,17 @@ An SAE maps activations ``h`` (``d`` units) to ``n_latents`` sparse codes ``z`` 
   current batch, Paper A's toy setting).
 - ``"relu"``: ``z = ReLU(pre)`` with an L1 penalty ``l1 * mean_batch sum_j |z_j| ||W_dec_j||``.
 
-``n_saes`` SAEs with the same ``d`` and ``n_latents`` share tensors with a leading SAE axis and
-train in one batched pass (one per model, or per layer, or per seed). :func:`train_saes` is the one
+``n_saes`` SAEs with the same ``n_latents`` share tensors with a leading SAE axis and train in
+one batched pass (one per model, or per layer, or per seed). Inputs of different widths are
+zero-padded to the widest, ``d``: SAE ``j`` then has zero encoder rows and decoder columns beyond
+its own width ``widths[j]``, which get no gradient and stay zero, and its losses are normalised by
+its own width, so it trains exactly as it would alone. :func:`train_saes` is the one
 training loop of the book: the toy chapter and the network chapters call it with their presets.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -81,16 +84,25 @@ def preset(name: str, **changes) -> SaeConfig:
 @dataclass
 class Saes:
     """A batch of SAEs: ``w_enc`` (n_saes, d, n_latents), ``b_enc`` (n_saes, n_latents),
-    ``w_dec`` (n_saes, n_latents, d), ``b_dec`` (n_saes, d), and their config."""
+    ``w_dec`` (n_saes, n_latents, d), ``b_dec`` (n_saes, d), ``widths`` (n_saes,) the input width
+    of each SAE (units beyond it are zero padding in every input), ``ks`` (n_saes,) the active
+    latents of each TopK SAE (``config.k`` unless a sweep gave each SAE its own), and their config."""
 
     w_enc: torch.Tensor
     b_enc: torch.Tensor
     w_dec: torch.Tensor
     b_dec: torch.Tensor
+    widths: torch.Tensor
+    ks: torch.Tensor
     config: SaeConfig
 
     def parameters(self) -> list[torch.Tensor]:
         return [self.w_enc, self.b_enc, self.w_dec, self.b_dec]
+
+    def select(self, rows: Sequence[int]) -> Saes:
+        """The SAEs ``rows`` of this batch, as a smaller batch (copies of their tensors)."""
+        index = torch.as_tensor(list(rows), device=self.w_enc.device)
+        return Saes(*(t[index] for t in (self.w_enc, self.b_enc, self.w_dec, self.b_dec, self.widths, self.ks)), config=self.config)
 
     def pre_activations(self, h: torch.Tensor) -> torch.Tensor:
         """``h``: (n_saes, batch, d) → (n_saes, batch, n_latents)."""
@@ -100,7 +112,11 @@ class Saes:
         """Sparse codes from pre-activations (TopK with ReLU on the kept values, or ReLU)."""
         if self.config.kind == "relu":
             return torch.relu(pre)
-        values, index = pre.topk(self.config.k, dim=-1)
+        k_max = int(self.ks.max())
+        values, index = pre.topk(k_max, dim=-1)
+        if int(self.ks.min()) < k_max:  # SAE j keeps its ks[j] largest
+            rank = torch.arange(k_max, device=pre.device)
+            values = values * (rank < self.ks[:, None, None]).to(pre.dtype)
         return torch.zeros_like(pre).scatter(-1, index, torch.relu(values))
 
     def encode(self, h: torch.Tensor) -> torch.Tensor:
@@ -112,24 +128,48 @@ class Saes:
         return z @ self.w_dec + self.b_dec[:, None, :]
 
 
-def init_saes(n_saes: int, d: int, config: SaeConfig, seed: int = 0, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32) -> Saes:
-    """``n_saes`` untrained SAEs; SAE ``j`` draws its weights from the stream ``(seed, j)``, biases 0."""
-    w_enc = torch.empty((n_saes, d, config.n_latents), dtype=dtype)
-    w_dec = torch.empty((n_saes, config.n_latents, d), dtype=dtype)
-    for j in range(n_saes):
+def init_saes(
+    n_saes: int,
+    d: int,
+    config: SaeConfig,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype = torch.float32,
+    widths: Sequence[int] | None = None,
+    ks: Sequence[int] | None = None,
+) -> Saes:
+    """``n_saes`` untrained SAEs on inputs of ``d`` units; biases 0.
+
+    SAE ``j`` draws its weights from the stream ``(seed, j)``. ``widths``: the input width of each
+    SAE when inputs are zero-padded to ``d`` (default: all ``d``); SAE ``j`` gets the weights it
+    would get alone on ``widths[j]`` units, padded with zeros. ``ks``: active latents per TopK
+    SAE, for a sweep over k in one batch (default: all ``config.k``).
+    """
+    widths = [d] * n_saes if widths is None else [int(w) for w in widths]
+    if len(widths) != n_saes or not all(1 <= w <= d for w in widths):
+        raise ValueError(f"widths must give n_saes = {n_saes} input widths between 1 and d = {d}; got {widths}")
+    ks = [min(config.k, config.n_latents)] * n_saes if ks is None else [int(k) for k in ks]
+    if len(ks) != n_saes or not all(1 <= k <= config.n_latents for k in ks):
+        raise ValueError(f"ks must give n_saes = {n_saes} values of k between 1 and n_latents = {config.n_latents}; got {ks}")
+    n_latents = config.n_latents
+    w_enc = torch.zeros((n_saes, d, n_latents), dtype=dtype)
+    w_dec = torch.zeros((n_saes, n_latents, d), dtype=dtype)
+    for j, width in enumerate(widths):
         g = make_generator(seed, j)
         if config.init == "xavier_normal":
-            std = np.sqrt(2.0 / (d + config.n_latents))
-            w_enc[j] = std * torch.randn((d, config.n_latents), generator=g, dtype=dtype)
-            w_dec[j] = std * torch.randn((config.n_latents, d), generator=g, dtype=dtype)
+            std = np.sqrt(2.0 / (width + n_latents))
+            w_enc[j, :width] = std * torch.randn((width, n_latents), generator=g, dtype=dtype)
+            w_dec[j, :, :width] = std * torch.randn((n_latents, width), generator=g, dtype=dtype)
         else:  # kaiming_uniform with a = sqrt(5), torch's nn.Linear default: bound 1 / sqrt(fan_in)
-            w_enc[j] = (2 * torch.rand((d, config.n_latents), generator=g, dtype=dtype) - 1) / np.sqrt(d)
-            w_dec[j] = (2 * torch.rand((config.n_latents, d), generator=g, dtype=dtype) - 1) / np.sqrt(config.n_latents)
+            w_enc[j, :width] = (2 * torch.rand((width, n_latents), generator=g, dtype=dtype) - 1) / np.sqrt(width)
+            w_dec[j, :, :width] = (2 * torch.rand((n_latents, width), generator=g, dtype=dtype) - 1) / np.sqrt(n_latents)
     return Saes(
         w_enc=w_enc.to(device),
-        b_enc=torch.zeros((n_saes, config.n_latents), dtype=dtype, device=device),
+        b_enc=torch.zeros((n_saes, n_latents), dtype=dtype, device=device),
         w_dec=w_dec.to(device),
         b_dec=torch.zeros((n_saes, d), dtype=dtype, device=device),
+        widths=torch.as_tensor(widths, device=device),
+        ks=torch.as_tensor(ks, device=device),
         config=config,
     )
 
@@ -137,22 +177,28 @@ def init_saes(n_saes: int, d: int, config: SaeConfig, seed: int = 0, device: tor
 def sae_losses(saes: Saes, h: torch.Tensor, dead: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Training loss per SAE and the codes.
 
-    ``h``: (n_saes, batch, d); ``dead``: (n_saes, n_latents) bool, latents counted as dead (TopK
-    AuxK); ``None`` counts the latents silent in this batch. Returns ``(loss, reconstruction_mse, z)``: loss and MSE (n_saes,), the MSE being the
-    mean over batch and units; ``z``: (n_saes, batch, n_latents).
+    ``h``: (n_saes, batch, d), zero beyond each SAE's width; ``dead``: (n_saes, n_latents) bool,
+    latents counted as dead (TopK AuxK); ``None`` counts the latents silent in this batch.
+    Returns ``(loss, reconstruction_mse, z)``: loss and MSE (n_saes,), the MSE being the mean
+    over the batch and the SAE's own units; ``z``: (n_saes, batch, n_latents).
     """
     cfg = saes.config
     pre = saes.pre_activations(h)
     z = saes.activate(pre)
     h_hat = saes.decode(z)
-    mse = ((h - h_hat) ** 2).mean(dim=(1, 2))
+    units = saes.widths.to(h.dtype)
+
+    def mean_square(error: torch.Tensor) -> torch.Tensor:
+        return (error**2).sum(dim=2).mean(dim=1) / units
+
+    mse = mean_square(h - h_hat)
     loss = mse
     if cfg.kind == "topk" and cfg.aux_alpha > 0:
         if dead is None:
             dead = ~(z > 0).any(dim=1)
         dead_codes = torch.relu(pre) * dead[:, None, :].to(pre.dtype)
         residual_hat = dead_codes @ saes.w_dec
-        aux = ((residual_hat - (h - h_hat).detach()) ** 2).mean(dim=(1, 2))
+        aux = mean_square(residual_hat - (h - h_hat).detach())
         loss = loss + cfg.aux_alpha * torch.where(dead.any(dim=1), aux, torch.zeros_like(aux))
     if cfg.kind == "relu" and cfg.l1 > 0:
         decoder_norms = torch.linalg.vector_norm(saes.w_dec, dim=-1)  # (n_saes, n_latents)
@@ -214,16 +260,25 @@ def encode_in_batches(saes: Saes, h: torch.Tensor, batch_size: int = 65_536) -> 
 
 
 @torch.no_grad()
-def sae_quality(saes: Saes, h: torch.Tensor) -> SaeQuality:
-    """:class:`SaeQuality` of each SAE on ``h``: (n_saes, n_samples, d)."""
+def sae_quality(saes: Saes, h: torch.Tensor, batch_size: int = 65_536) -> SaeQuality:
+    """:class:`SaeQuality` of each SAE on ``h``: (n_saes, n_samples, d), accumulated over batches of samples
+    so that no (n_saes, n_samples, n_latents) array of codes is ever held."""
     h = h.to(saes.w_enc.device, saes.w_enc.dtype)
-    z = encode_in_batches(saes, h)
-    h_hat = saes.decode(z)
-    residual = ((h - h_hat) ** 2).sum(dim=(1, 2))
-    total = ((h - h.mean(dim=1, keepdim=True)) ** 2).sum(dim=(1, 2))
-    active = z > 0
+    mean = h.mean(dim=1, keepdim=True)
+    residual = torch.zeros(h.shape[0], dtype=torch.float64, device=h.device)
+    total = torch.zeros_like(residual)
+    n_active = torch.zeros_like(residual)
+    fired = torch.zeros(saes.b_enc.shape, dtype=torch.bool, device=h.device)
+    for start in range(0, h.shape[1], batch_size):
+        part = h[:, start : start + batch_size]
+        z = saes.encode(part)
+        residual += ((part - saes.decode(z)) ** 2).sum(dim=(1, 2)).double()
+        total += ((part - mean) ** 2).sum(dim=(1, 2)).double()
+        active = z > 0
+        n_active += active.sum(dim=(1, 2)).double()
+        fired |= active.any(dim=1)
     return SaeQuality(
         fvu=(residual / total).cpu().numpy(),
-        l0=active.sum(dim=-1).double().mean(dim=-1).cpu().numpy(),
-        dead=(~active.any(dim=1)).sum(dim=-1).cpu().numpy(),
+        l0=(n_active / h.shape[1]).cpu().numpy(),
+        dead=(~fired).sum(dim=-1).cpu().numpy(),
     )

@@ -67,6 +67,11 @@ def sample_features(
     return torch.where(keep, values, torch.zeros((), dtype=dtype))
 
 
+def feature_variance(probability: float) -> float:
+    """Variance of one sparse uniform feature: ``p/3 - p^2/4`` (``x = u`` w.p. ``p``, ``u ~ U[0, 1]``, else 0)."""
+    return probability / 3.0 - probability**2 / 4.0
+
+
 def feature_chunk(data_seed: int, chunk: int, batch_size: int, n_features: int, probability: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """Chunk ``chunk`` of a seeded dataset: ``(BATCHES_PER_CHUNK, n_groups, batch_size, n_features)``."""
     generator = make_generator(data_seed, chunk)
@@ -202,9 +207,43 @@ def train_toy_models(
     return np.array(history).reshape(-1, n_instances)
 
 
+@torch.no_grad()
+def hidden_batches(
+    models: ToyModels, data_seed: int, first_batch: int, n_batches: int, batch_size: int, probability: torch.Tensor
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """The models' hidden activations on batches ``first_batch …`` of a shared dataset.
+
+    Yields ``(x, h)``: features ``(batch_size, n_features)`` and hidden activations
+    ``(n_instances, batch_size, n_hidden_max)``, zero beyond each instance's width: the input of a
+    batch of SAEs, one per model (:func:`superposition.sae.init_saes` with ``widths``).
+    ``probability``: the (1,) feature probability the models were trained with.
+    """
+    device, dtype = models.weights.device, models.weights.dtype
+    probability = torch.as_tensor(probability, dtype=dtype).reshape(-1)
+    if probability.numel() != 1:
+        raise ValueError(f"hidden_batches needs data shared by all instances: one probability, got {probability.numel()}")
+    n_features = models.weights.shape[1]
+    for x in feature_batches(data_seed, first_batch, n_batches, batch_size, n_features, probability, dtype):
+        x = x.to(device)
+        yield x[0], models.hidden(x)
+
+
+def collect_hidden(
+    models: ToyModels, data_seed: int, first_batch: int, n_batches: int, batch_size: int, probability: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """All of :func:`hidden_batches` at once: features ``(n, n_features)``, hidden ``(n_instances, n, n_hidden_max)``."""
+    pairs = list(hidden_batches(models, data_seed, first_batch, n_batches, batch_size, probability))
+    return torch.cat([x for x, _ in pairs]), torch.cat([h for _, h in pairs], dim=1)
+
+
 def feature_norms(weights: torch.Tensor) -> torch.Tensor:
     """``||W_i||`` per feature: (n_instances, n_features). About 1: represented; about 0: dropped."""
     return torch.linalg.vector_norm(weights, dim=-1)
+
+
+def represented_features(weights: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
+    """Which features an instance represents, ``||W_i|| > threshold``: (n_instances, n_features) bool."""
+    return feature_norms(weights) > threshold
 
 
 def _overlaps(weights: torch.Tensor) -> torch.Tensor:
