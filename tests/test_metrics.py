@@ -526,3 +526,31 @@ def test_transport_plan_rejects_bad_cost():
         metrics.transport_plan(np.array([[0.0, np.nan]]))
     with pytest.raises(ValueError, match="cost"):
         metrics.transport_plan(np.ones(3))
+
+
+# ---------------------------------------------------------------- tables of many pairs
+
+
+def test_score_pairs_runs_every_metric_on_every_pair():
+    x, y = shared_structure(300, 5, 4)
+    table = metrics.score_pairs({"xy": (x, y), "yx": (y, x)}, ["semi_matching", "ridge", "linear_cka"])
+    assert list(table["pair"]) == ["xy", "yx"] * 3
+    assert list(table["metric"]) == ["semi_matching"] * 2 + ["ridge"] * 2 + ["linear_cka"] * 2
+    semi = metrics.semi_matching(y, x)
+    row = table[(table.pair == "yx") & (table.metric == "semi_matching")].iloc[0]
+    assert row["mean"] == semi.mean and row["sem"] == semi.sem and row["n_target_units"] == 5
+    cka = table[(table.pair == "xy") & (table.metric == "linear_cka")].iloc[0]
+    assert cka["mean"] == metrics.linear_cka(x, y) and np.isnan(cka["sem"]) and cka["per_fold"] is None
+    with pytest.raises(ValueError, match="metrics must be a non-empty selection of semi_matching"):
+        metrics.score_pairs({"xy": (x, y)}, ["cca"])
+    np.testing.assert_allclose(metrics.relative_change([1.2, 0.5], [1.0, 1.0]), [20.0, -50.0])
+
+
+def test_population_scores_collects_the_three_fold_metrics():
+    a, b, var = linear_codes(21)
+    got = population.population_scores(a, b, var)
+    assert got == {
+        "semi_matching": population.population_semi_matching(a, b, var),
+        "soft_matching": population.population_soft_matching(a, b, var),
+        "ridge": population.population_ridge(a, b, var),
+    }

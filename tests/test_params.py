@@ -5,8 +5,10 @@ from superposition.params import (
     available_profiles,
     check_names_and_types,
     integer,
+    integer_list,
     load_profile,
     one_of,
+    parse_integers,
     parse_parameters_cell,
     read_parameters,
     real,
@@ -57,6 +59,15 @@ def test_rules_name_the_parameter_and_the_allowed_values():
         validate({"n": 1, "rate": 0.5, "mode": "c"}, rules)
     with pytest.raises(ParameterError, match=r"'rate' must be float"):
         validate({"n": 1, "rate": "high", "mode": "a"}, rules)
+
+
+def test_integer_lists_are_strings_of_integers_in_range():
+    rules = {"widths": integer_list(1, 64), "sweep": integer_list(1, 10, allow_empty=True)}
+    assert validate({"widths": "8, 16,32", "sweep": ""}, rules) == {"widths": "8, 16,32", "sweep": ""}
+    assert parse_integers("8, 16,32") == [8, 16, 32] and parse_integers("") == []
+    for bad in ("8,65", "8;16", "", 8):
+        with pytest.raises(ParameterError, match=r"'widths' must be comma-separated integers in \[1, 64\]"):
+            validate({"widths": bad, "sweep": ""}, rules)
 
 
 @pytest.mark.parametrize("name", notebook_names())

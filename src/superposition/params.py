@@ -159,6 +159,38 @@ class Rule:
         return value
 
 
+@dataclass(frozen=True)
+class IntegerListRule(Rule):
+    """A string of comma-separated ``int`` values, each in ``[low, high]`` (``"8,16,32"``)."""
+
+    allow_empty: bool = False
+
+    def describe(self) -> str:
+        empty = " (or '' for none)" if self.allow_empty else ""
+        return f"comma-separated integers in [{self.low}, {self.high}], e.g. '8,16,32'{empty}"
+
+    def check(self, name: str, value: Any) -> ParameterValue:
+        if type(value) is not str:
+            raise ParameterError(f"parameter {name!r} must be {self.describe()}, got {type(value).__name__} {value!r}")
+        try:
+            numbers = parse_integers(value)
+        except ValueError:
+            raise ParameterError(f"parameter {name!r} must be {self.describe()}, got {value!r}") from None
+        if (not numbers and not self.allow_empty) or any((self.low is not None and n < self.low) or (self.high is not None and n > self.high) for n in numbers):
+            raise ParameterError(f"parameter {name!r} must be {self.describe()}, got {value!r}")
+        return value
+
+
+def parse_integers(text: str) -> list[int]:
+    """``"8, 16,32"`` -> ``[8, 16, 32]``; ``""`` -> ``[]``."""
+    return [int(part) for part in text.split(",") if part.strip()]
+
+
+def integer_list(low: int | None = None, high: int | None = None, allow_empty: bool = False) -> Rule:
+    """Comma-separated ``int`` values in ``[low, high]``, given as a string (``""`` only with ``allow_empty``)."""
+    return IntegerListRule(str, low, high, allow_empty=allow_empty)
+
+
 def integer(low: int | None = None, high: int | None = None) -> Rule:
     """An ``int`` in ``[low, high]``."""
     return Rule(int, low, high)

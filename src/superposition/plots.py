@@ -57,5 +57,41 @@ def _edges(centres: NDArray[np.float64]) -> NDArray[np.float64]:
 
 def new_figure(n_cols: int = 1, width: float = 5.2, height: float = 4.2) -> tuple[Figure, list[Axes]]:
     """A figure with ``n_cols`` axes side by side."""
-    fig, axes = plt.subplots(1, n_cols, figsize=(width * n_cols, height), squeeze=False)
+    fig, axes = plt.subplots(1, n_cols, figsize=(width * n_cols, height), squeeze=False, layout="constrained")
     return fig, list(axes[0])
+
+
+def condition_bars(
+    ax: Axes,
+    groups: list[str],
+    conditions: list[str],
+    means: NDArray[np.float64],
+    sems: NDArray[np.float64] | None = None,
+    baseline: int | None = 0,
+    title: str = "",
+    ylabel: str = "",
+) -> None:
+    """Grouped bars: one group per entry of ``groups`` (e.g. widths), one bar per condition.
+
+    ``means`` and ``sems``: (n_groups, n_conditions); error bars are ``sems`` (fold standard
+    errors) where given and finite. With ``baseline`` set, every other bar is labelled with its
+    change relative to the baseline condition of its group, in percent (as Paper A prints).
+    """
+    means = np.asarray(means, dtype=float)
+    n_groups, n_conditions = means.shape
+    width = 0.8 / n_conditions
+    x = np.arange(n_groups)
+    for c, (label, color) in enumerate(zip(conditions, PALETTE)):
+        positions = x - 0.4 + width * (c + 0.5)
+        err = None if sems is None else np.where(np.isfinite(sems[:, c]), sems[:, c], 0.0)
+        ax.bar(positions, means[:, c], width * 0.92, yerr=err, capsize=2, color=color, label=label)
+        if baseline is not None and c != baseline:
+            change = (means[:, c] / means[:, baseline] - 1.0) * 100.0
+            for p, m, ch in zip(positions, means[:, c], change):
+                ax.annotate(f"{ch:+.0f}%", (p, max(m, 0.0)), xytext=(0, 2), textcoords="offset points",
+                            ha="center", va="bottom", fontsize=6, rotation=90)  # fmt: skip
+    ax.set_xticks(x, groups)
+    ax.set(title=title, ylabel=ylabel)
+    ax.title.set_fontsize(9)
+    top = np.nanmax(means)
+    ax.set_ylim(min(0.0, np.nanmin(means) * 1.1), max(1.0, top * 1.25))

@@ -5,13 +5,16 @@ Fold-based, directional (source -> target) metrics share the protocol of
 :func:`ridge_predictivity`. Whole-representation similarities return floats: :func:`rsa`,
 :func:`linear_cka`. Ground-truth recovery scores: :func:`max_correlation_per_feature`,
 :func:`mean_correlation_coefficient`. Population values under linear mixing: :mod:`.population`.
+Many pairs under many metrics in one table: :func:`score_pairs`.
 """
 
+from .compare import METRIC_NAMES, relative_change, score_pairs
 from .matching import semi_matching, soft_matching, transport_plan
 from .population import (
     population_correlations,
     population_ridge,
     population_ridge_correlations,
+    population_scores,
     population_semi_matching,
     population_soft_matching,
 )
@@ -22,6 +25,7 @@ from .similarity import linear_cka, rsa
 
 __all__ = [
     "DEFAULT_ALPHAS",
+    "METRIC_NAMES",
     "FoldScores",
     "RidgeCVFit",
     "dead_units",
@@ -35,11 +39,14 @@ __all__ = [
     "population_correlations",
     "population_ridge",
     "population_ridge_correlations",
+    "population_scores",
     "population_semi_matching",
     "population_soft_matching",
     "prepare_pair",
+    "relative_change",
     "ridge_predictivity",
     "rsa",
+    "score_pairs",
     "semi_matching",
     "soft_matching",
     "transport_plan",

@@ -144,3 +144,23 @@ def population_ridge(a_source: Any, a_target: Any, variances: Any) -> float:
     float
     """
     return float(population_ridge_correlations(a_source, a_target, variances).mean())
+
+
+def population_scores(a_source: Any, a_target: Any, variances: Any) -> dict[str, float]:
+    """The population values of the three fold metrics, keyed as in :func:`superposition.metrics.score_pairs`.
+
+    Parameters
+    ----------
+    a_source : array, (n_source_units, n_features)
+    a_target : array, (n_target_units, n_features)
+    variances : array, (n_features,)
+
+    Returns
+    -------
+    dict with ``"semi_matching"``, ``"soft_matching"`` and ``"ridge"``.
+    """
+    return {
+        "semi_matching": population_semi_matching(a_source, a_target, variances),
+        "soft_matching": population_soft_matching(a_source, a_target, variances),
+        "ridge": population_ridge(a_source, a_target, variances),
+    }
