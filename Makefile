@@ -54,6 +54,8 @@ test: env ## run the whole test suite (unit tests, notebook execution, registry,
 
 benchmark: env ## time the batched solvers against the tools a user would otherwise pick
 	$(PY) benchmarks/recovery_vs_linprog.py
+	$(PY) benchmarks/alignment_metrics.py
+	$(PY) benchmarks/sae_training.py
 
 clean: ## remove built outputs (keeps the environment)
 	rm -rf _build

@@ -24,9 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +36,7 @@ from superposition import metrics
 from superposition.metrics.protocol import kfold_indices
 from superposition.record import package_versions
 from superposition.runtime import describe_device, get_device, seed_everything
+from timing import LOADS, cpu_name, timed
 
 ALPHAS = np.logspace(-8, 8, 17)
 
@@ -101,33 +99,6 @@ def ridge_reference(source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray,
         scores.append(float(np.mean(np.sum(unit_columns(prediction) * unit_columns(y_test), axis=0))))
         alphas.append(model.alpha_)
     return np.array(scores), np.array(alphas)
-
-
-LOADS: dict[str, list[float]] = {}
-
-
-def timed(name: str, function: Callable[[], Any], device: torch.device) -> tuple[Any, float]:
-    """Run ``function`` once; its wall time, and the 1-minute load average before and after."""
-    before = os.getloadavg()[0]
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    result = function()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    seconds = time.perf_counter() - start
-    LOADS[name] = [round(before, 2), round(os.getloadavg()[0], 2)]
-    return result, seconds
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main() -> None:

@@ -196,6 +196,8 @@ def sae_losses(saes: Saes, h: torch.Tensor, dead: torch.Tensor | None = None) ->
     if cfg.kind == "topk" and cfg.aux_alpha > 0:
         if dead is None:
             dead = ~(z > 0).any(dim=1)
+        if not bool(dead.any()):  # no dead latent in any SAE: the AuxK term is zero
+            return loss, mse, z
         dead_codes = torch.relu(pre) * dead[:, None, :].to(pre.dtype)
         residual_hat = dead_codes @ saes.w_dec
         aux = mean_square(residual_hat - (h - h_hat).detach())
@@ -229,9 +231,9 @@ def train_saes(saes: Saes, batches: Iterable[torch.Tensor], n_steps: int, log_ev
         optimiser.zero_grad(set_to_none=True)
         loss.sum().backward()
         optimiser.step()
-        with torch.no_grad():
-            fired = (z > 0).any(dim=1)
-            steps_since_fired = torch.where(fired, 0, steps_since_fired + 1)
+        if cfg.dead_after > 1:
+            with torch.no_grad():
+                steps_since_fired = torch.where((z > 0).any(dim=1), 0, steps_since_fired + 1)
         if (step + 1) % log_every == 0:
             history.append(mse.detach().cpu().numpy())
     for p in params:

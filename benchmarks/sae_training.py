@@ -1,0 +1,162 @@
+"""Benchmark: training N sparse autoencoders at once against training them one after another.
+
+The reference is the straightforward route: one TopK SAE as a ``torch.nn.Module`` (two
+``nn.Linear`` layers, TopK with ReLU, the AuxK loss on latents silent in the batch, AdamW), as
+in the authors' toy code, trained N times in a Python loop. Ours is ``sae.train_saes`` on one
+batch of N SAEs. Both start from the same weights and see the same batches; the script reports
+samples per second (N SAEs x batch x steps / wall time), the ratio, and the largest weight
+difference after training (they do the same arithmetic, in a different order). Two sizes:
+
+- ``toy``: Paper A's toy SAE (32 inputs, 64 latents, k = 7, batch 1,024);
+- ``network``: a layer-sized SAE (256 inputs, 1,024 latents, k = 32, batch 256).
+
+Usage::
+
+    python benchmarks/sae_training.py [--steps 300] [--device auto|cpu|cuda]
+
+Results go to ``benchmarks/results/sae_training.json`` and are printed as a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+os.environ.setdefault("SUPERPOSITION_QUIET", "1")  # no progress bars in the timings
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from superposition import sae
+from superposition.record import package_versions
+from superposition.runtime import describe_device, get_device, seed_everything
+from timing import LOADS, cpu_name, timed
+
+SIZES = {
+    "toy": {"d": 32, "n_latents": 64, "k": 7, "batch": 1024, "n_saes": [1, 6, 20], "step_scale": 1.0},
+    "network": {"d": 256, "n_latents": 1024, "k": 32, "batch": 256, "n_saes": [1, 4], "step_scale": 0.25},
+}
+
+
+class PlainTopKSae(nn.Module):
+    """One TopK SAE the straightforward way: ``z = TopK(ReLU(W_enc h + b_enc))``, ``h_hat = W_dec z + b_dec``."""
+
+    def __init__(self, d: int, n_latents: int, k: int, aux_alpha: float) -> None:
+        super().__init__()
+        self.encoder, self.decoder = nn.Linear(d, n_latents), nn.Linear(n_latents, d)
+        self.k, self.aux_alpha = k, aux_alpha
+
+    def loss(self, h: torch.Tensor) -> torch.Tensor:
+        """Reconstruction MSE plus the AuxK loss; ``h``: (batch, d)."""
+        pre = self.encoder(h)
+        values, index = pre.topk(self.k, dim=-1)
+        z = torch.zeros_like(pre).scatter(-1, index, torch.relu(values))
+        h_hat = self.decoder(z)
+        loss = ((h - h_hat) ** 2).mean()
+        dead = ~(z > 0).any(dim=0)
+        if bool(dead.any()):
+            residual_hat = (torch.relu(pre) * dead) @ self.decoder.weight.T
+            loss = loss + self.aux_alpha * ((residual_hat - (h - h_hat).detach()) ** 2).mean()
+        return loss
+
+
+def plain_copies(saes: sae.Saes) -> list[PlainTopKSae]:
+    """The SAEs of a batch as separate modules with the same weights."""
+    cfg, copies = saes.config, []
+    for j in range(saes.w_enc.shape[0]):
+        module = PlainTopKSae(saes.w_enc.shape[1], cfg.n_latents, cfg.k, cfg.aux_alpha).to(saes.w_enc.device)
+        with torch.no_grad():
+            module.encoder.weight.copy_(saes.w_enc[j].T)
+            module.encoder.bias.copy_(saes.b_enc[j])
+            module.decoder.weight.copy_(saes.w_dec[j].T)
+            module.decoder.bias.copy_(saes.b_dec[j])
+        copies.append(module)
+    return copies
+
+
+def train_one_by_one(modules: list[PlainTopKSae], batches: list[torch.Tensor], n_steps: int, lr: float) -> None:
+    """The reference loop: each SAE trained alone, one after another; ``batches``: (n_saes, batch, d) each."""
+    for j, module in enumerate(modules):
+        optimiser = torch.optim.AdamW(module.parameters(), lr=lr, weight_decay=0.01)
+        for step in range(n_steps):
+            loss = module.loss(batches[step % len(batches)][j])
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+
+
+def activation_pool(n_saes: int, d: int, batch: int, device: torch.device, n_batches: int = 16) -> list[torch.Tensor]:
+    """Sparse nonnegative activations (ReLU of random mixtures of sparse features): (n_saes, batch, d) each."""
+    g = torch.Generator().manual_seed(0)
+    mixing = torch.randn(n_saes, 4 * d, d, generator=g) / (2 * d) ** 0.5
+    pool = []
+    for _ in range(n_batches):
+        features = torch.rand(n_saes, batch, 4 * d, generator=g) * (torch.rand(n_saes, batch, 4 * d, generator=g) < 0.05)
+        pool.append(torch.relu(features @ mixing).to(device))
+    return pool
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--steps", type=int, default=300, help="training steps of the toy size (the network size runs a quarter)")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--output", type=Path, default=Path(__file__).parent / "results" / "sae_training.json")
+    args = parser.parse_args()
+    seed_everything(0)
+    device = get_device(args.device)
+    load_before = os.getloadavg()
+    results: dict[str, dict[str, Any]] = {}
+    for size, spec in SIZES.items():
+        n_steps = max(1, int(args.steps * spec["step_scale"]))
+        config = sae.preset("toy", n_latents=spec["n_latents"], k=spec["k"])
+        for n_saes in spec["n_saes"]:
+            pool = activation_pool(n_saes, spec["d"], spec["batch"], device)
+            batched = sae.init_saes(n_saes, spec["d"], config, seed=1, device=device)
+            modules = plain_copies(batched)
+            # warm-up outside the timings
+            sae.train_saes(sae.init_saes(n_saes, spec["d"], config, device=device), iter(pool), 2, log_every=1)
+            train_one_by_one(plain_copies(sae.init_saes(n_saes, spec["d"], config, device=device)), pool, 2, config.lr)
+            name = f"{size}_{n_saes}"
+            batches = (pool[step % len(pool)] for step in range(n_steps))
+            _, t_ours = timed(name, lambda: sae.train_saes(batched, batches, n_steps, log_every=n_steps), device)
+            _, t_ref = timed(name + "_reference", lambda: train_one_by_one(modules, pool, n_steps, config.lr), device)
+            samples = n_saes * spec["batch"] * n_steps
+            with torch.no_grad():
+                difference = max(float((batched.w_enc[j] - m.encoder.weight.T).abs().max()) for j, m in enumerate(modules))
+            results[name] = {
+                "size": size, "n_saes": n_saes, "d": spec["d"], "n_latents": spec["n_latents"], "k": spec["k"],
+                "batch": spec["batch"], "steps": n_steps,
+                "seconds": round(t_ours, 3), "reference_seconds": round(t_ref, 3),
+                "samples_per_second": round(samples / t_ours), "reference_samples_per_second": round(samples / t_ref),
+                "speedup": round(t_ref / t_ours, 2),
+                "max_abs_encoder_weight_difference": difference,
+            }  # fmt: skip
+    for size in SIZES:
+        one = results[f"{size}_1"]["seconds"]
+        for name, r in results.items():
+            if r["size"] == size:
+                r["cost_relative_to_one_sae"] = round(r["seconds"] / one, 2)
+    report = {
+        "settings": {"steps": args.steps, "device": args.device, "optimiser": "AdamW lr 1e-3, weight decay 0.01", "aux_alpha": 0.1},
+        "device": describe_device(device),
+        "cpu": cpu_name(),
+        "cpu_count": os.cpu_count(),
+        "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+        "load_average_around_each_timing": LOADS,
+        "packages": package_versions(("torch", "numpy")),
+        "results": results,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"device: {report['device']}; cpu: {report['cpu']}")
+    print(f"{'case':<12} {'ours s':>8} {'one-by-one s':>13} {'speed-up':>9} {'samples/s':>11} {'vs 1 SAE':>9} {'max |dW|':>9}")
+    for name, r in results.items():
+        print(f"{name:<12} {r['seconds']:>8.2f} {r['reference_seconds']:>13.2f} {r['speedup']:>8.1f}x "
+              f"{r['samples_per_second']:>11,} {r['cost_relative_to_one_sae']:>8.2f}x {r['max_abs_encoder_weight_difference']:>9.1e}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
