@@ -28,10 +28,9 @@ def test_results_are_incomplete_until_finish(run):
 
 
 def test_values_become_plain_json(run):
-    assert run.record("arr", np.array([1.0, np.nan, 3.0])) == [1.0, None, 3.0]
-    assert run.record("tensor_value", torch.tensor(2.5)) == 2.5
-    assert run.record("count", np.int64(7)) == 7
-    assert run.record("not_finite", float("inf")) is None
+    for key, value in (("arr", np.array([1.0, np.nan, 3.0])), ("tensor_value", torch.tensor(2.5)), ("count", np.int64(7)), ("not_finite", float("inf"))):
+        assert run.record(key, value) is None
+    assert [run.results[k]["value"] for k in ("arr", "tensor_value", "count", "not_finite")] == [[1.0, None, 3.0], 2.5, 7, None]
     with pytest.raises(TypeError):
         run.record("obj", object())
 

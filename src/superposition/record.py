@@ -114,12 +114,13 @@ class Run:
             {"notebook": self.notebook, "complete": self.complete, "results": self.results, "provenance": self.provenance()},
         )
 
-    def record(self, key: str, value: Any, description: str = "") -> Value:
+    def record(self, key: str, value: Any, description: str = "") -> None:
         """Record one result: glue it for the prose (scalars) and save it with provenance.
 
         ``key``: lower-case words joined by underscores, unique within the notebook.
         ``value``: a number, string, boolean or list of numbers (numpy/torch values are
-        converted; NaN and infinities are stored as null). Returns the stored value.
+        converted; NaN and infinities are stored as null), kept in ``self.results[key]["value"]``.
+        Returns nothing, so that a cell ending with a record shows no stray output.
         """
         if not KEY_PATTERN.match(key):
             raise ValueError(f"result key {key!r} must match {KEY_PATTERN.pattern}")
@@ -132,7 +133,6 @@ class Run:
         if not isinstance(stored, list):
             _glue(key, "n/a" if stored is None else stored)
         self._write()
-        return stored
 
     def figure(self, name: str, fig: Any) -> None:
         """Glue a matplotlib figure for a ``{glue:figure}`` directive and close it.
