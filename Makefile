@@ -56,6 +56,7 @@ benchmark: env ## time the batched solvers against the tools a user would otherw
 	$(PY) benchmarks/recovery_vs_linprog.py
 	$(PY) benchmarks/alignment_metrics.py
 	$(PY) benchmarks/sae_training.py
+	$(PY) benchmarks/encoder_training.py
 
 clean: ## remove built outputs (keeps the environment)
 	rm -rf _build

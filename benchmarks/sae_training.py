@@ -22,8 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-
-os.environ.setdefault("SUPERPOSITION_QUIET", "1")  # no progress bars in the timings
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +103,7 @@ def main() -> None:
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--output", type=Path, default=Path(__file__).parent / "results" / "sae_training.json")
     args = parser.parse_args()
+    os.environ.setdefault("SUPERPOSITION_QUIET", "1")  # no progress bars in the timings
     seed_everything(0)
     device = get_device(args.device)
     load_before = os.getloadavg()

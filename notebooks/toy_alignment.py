@@ -174,6 +174,8 @@ x_eval, h_eval = toy.collect_hidden(models, data_seed, n_sae_batches, n_eval, ba
 x_cpu = x_eval.cpu()
 active_represented = [(x_cpu[:, represented[j]] > 0).sum(dim=1).double().mean().item() for j in range(len(instances))]
 active_neurons = (h_eval > 0).sum(dim=2).double().mean(dim=1).cpu().numpy()
+run.record("feature_probability_used", feature_probability, "feature probability p")
+run.record("expected_active_features", n_features * feature_probability, "expected active features per sample, n p")
 run.record("model_represented_active_per_sample", np.round(active_represented, 4), "mean represented features active per held-out sample, per model")
 instance_table = pd.DataFrame(
     {
@@ -193,10 +195,6 @@ instance_table.style.format(precision=3).hide(axis="index")
 # {glue:text}`expected_active_features:.1f` active features on average, but a narrow model
 # represents only some of them: the table counts how many of the *represented* features are
 # active per sample. That number, against the SAE's $k$, matters below.
-
-# %%
-run.record("feature_probability_used", feature_probability, "feature probability p")
-run.record("expected_active_features", n_features * feature_probability, "expected active features per sample, n p")
 
 # %% [markdown]
 # ## Sparse autoencoders on each model
