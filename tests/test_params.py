@@ -61,6 +61,15 @@ def test_rules_name_the_parameter_and_the_allowed_values():
         validate({"n": 1, "rate": "high", "mode": "a"}, rules)
 
 
+def test_a_single_integer_is_accepted_for_a_string_parameter():
+    declared = parse_parameters_cell('widths = "8,16"  # widths\nrate = 0.5  # a rate\nmode = "auto"  # a mode\n')
+    assert check_names_and_types(declared, {"widths": 8, "rate": 1}) == {"widths": "8", "rate": 1.0}
+    with pytest.raises(ParameterError, match="'widths'.*must be of type str, got bool"):
+        check_names_and_types(declared, {"widths": True})
+    with pytest.raises(ParameterError, match="'mode'.*must be of type str, got int"):
+        check_names_and_types(declared, {"mode": 3})
+
+
 def test_integer_lists_are_strings_of_integers_in_range():
     rules = {"widths": integer_list(1, 64), "sweep": integer_list(1, 10, allow_empty=True)}
     assert validate({"widths": "8, 16,32", "sweep": ""}, rules) == {"widths": "8, 16,32", "sweep": ""}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import io
+import re
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,8 @@ from typing import Any
 import yaml
 
 DEFAULT_PROFILE = "default"
+INTEGER_LIST = re.compile(r"\s*(\d+\s*(,\s*\d+\s*)*)?")
+"""A string default of this form declares a list of integers (``"8,16,32"``, or ``""``)."""
 ParameterValue = bool | int | float | str
 
 
@@ -112,7 +115,9 @@ def load_profile(notebook_path: Path, profile: str) -> dict[str, ParameterValue]
 def check_names_and_types(declared: list[Parameter], values: dict[str, Any], source: str = "") -> dict[str, ParameterValue]:
     """Reject unknown names and values whose type differs from the default's.
 
-    An int is accepted for a float parameter (and converted). Returns the checked values.
+    An int is accepted for a float parameter (and converted), and for a string parameter whose
+    default is a comma-separated list of integers (a list with one entry, such as
+    ``-p k_sweep 2``: converted to ``"2"``). Returns the checked values.
     """
     by_name = {p.name: p for p in declared}
     checked: dict[str, ParameterValue] = {}
@@ -121,8 +126,9 @@ def check_names_and_types(declared: list[Parameter], values: dict[str, Any], sou
         if name not in by_name:
             raise ParameterError(f"unknown parameter {name!r}{where}; allowed: {', '.join(by_name)}")
         expected = type(by_name[name].default)
-        if expected is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            if expected is float or (expected is str and INTEGER_LIST.fullmatch(str(by_name[name].default))):
+                value = expected(value)
         if type(value) is not expected:
             raise ParameterError(
                 f"parameter {name!r}{where} must be of type {expected.__name__}, got {type(value).__name__} {value!r}"
