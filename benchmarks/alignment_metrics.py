@@ -22,7 +22,6 @@ Results go to ``benchmarks/results/alignment_metrics.json`` and are printed as a
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -34,9 +33,8 @@ from sklearn.linear_model import RidgeCV
 
 from superposition import metrics
 from superposition.metrics.protocol import kfold_indices
-from superposition.record import package_versions
-from superposition.runtime import describe_device, get_device, seed_everything
-from timing import LOADS, cpu_name, timed
+from superposition.runtime import get_device, seed_everything
+from timing import timed, write_report
 
 ALPHAS = np.logspace(-8, 8, 17)
 
@@ -166,20 +164,9 @@ def main() -> None:
             "same_alphas": bool(np.array_equal(ours.alphas, ref_alphas)),
         }
 
-    report = {
-        "settings": vars(args) | {"output": args.output.name, "n_folds": 5, "alphas": "np.logspace(-8, 8, 17)"},
-        "device": describe_device(device),
-        "cpu": cpu_name(),
-        "cpu_count": os.cpu_count(),
-        "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
-        "load_average_around_each_timing": LOADS,
-        "packages": package_versions(("torch", "numpy", "scipy", "scikit-learn", "pot")),
-        "results": results,
-    }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"device: {report['device']}; cpu: {report['cpu']}; sizes: {args.n_stimuli} stimuli, "
-          f"{args.n_source} source units, {args.n_target} target units")
+    write_report(args.output, vars(args) | {"output": args.output.name, "n_folds": 5, "alphas": "np.logspace(-8, 8, 17)"},
+                 device, load_before, ("torch", "numpy", "scipy", "scikit-learn", "pot"), results)  # fmt: skip
+    print(f"sizes: {args.n_stimuli} stimuli, {args.n_source} source units, {args.n_target} target units")
     print(f"{'metric':<22} {'ours s':>8} {'reference s':>12} {'speed-up':>9} {'ours mean':>10} {'ref mean':>10} {'max |diff|':>11}")
     for name, r in results.items():
         print(

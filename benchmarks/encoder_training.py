@@ -14,7 +14,6 @@ Results go to ``benchmarks/results/encoder_training.json`` and are printed as a 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 
@@ -23,9 +22,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from superposition import identifiability as ident
-from superposition.record import package_versions
-from superposition.runtime import describe_device, get_device, make_generator, seed_everything
-from timing import LOADS, cpu_name, timed
+from superposition.runtime import get_device, make_generator, seed_everything
+from timing import timed, write_report
 
 D, N_CLUSTERS, KAPPA, HIDDEN, BATCH, LR = 5, 100, 10.0, (128, 128, 128, 128), 1024, 3e-3
 
@@ -83,19 +81,7 @@ def main() -> None:
             "steps_per_second": round(args.steps / t_ours, 1), "seed_steps_per_second": round(n_seeds * args.steps / t_ours, 1),
             "reference_seed_steps_per_second": round(n_seeds * args.steps / t_ref, 1), "speedup": round(t_ref / t_ours, 2),
         }  # fmt: skip
-    report = {
-        "settings": {"d": D, "n_clusters": N_CLUSTERS, "kappa": KAPPA, "hidden": list(HIDDEN), "batch": BATCH, "lr": LR, "steps": args.steps},
-        "device": describe_device(device),
-        "cpu": cpu_name(),
-        "cpu_count": os.cpu_count(),
-        "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
-        "load_average_around_each_timing": LOADS,
-        "packages": package_versions(("torch", "numpy")),
-        "results": results,
-    }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"device: {report['device']}; cpu: {report['cpu']}")
+    write_report(args.output, {"d": D, "n_clusters": N_CLUSTERS, "kappa": KAPPA, "hidden": list(HIDDEN), "batch": BATCH, "lr": LR, "steps": args.steps}, device, load_before, ("torch", "numpy"), results)
     print(f"{'seeds':>6} {'ours s':>8} {'loop s':>8} {'speed-up':>9} {'steps/s':>8} {'seed-steps/s':>13} {'loop seed-steps/s':>18}")
     for r in results.values():
         print(f"{r['n_seeds']:>6} {r['seconds']:>8.2f} {r['reference_seconds']:>8.2f} {r['speedup']:>8.1f}x {r['steps_per_second']:>8.1f} "

@@ -20,7 +20,6 @@ Results go to ``benchmarks/results/sae_training.json`` and are printed as a tabl
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -29,9 +28,8 @@ import torch
 from torch import nn
 
 from superposition import sae
-from superposition.record import package_versions
-from superposition.runtime import describe_device, get_device, seed_everything
-from timing import LOADS, cpu_name, timed
+from superposition.runtime import get_device, seed_everything
+from timing import timed, write_report
 
 SIZES = {
     "toy": {"d": 32, "n_latents": 64, "k": 7, "batch": 1024, "n_saes": [1, 6, 20], "step_scale": 1.0},
@@ -138,19 +136,7 @@ def main() -> None:
         for name, r in results.items():
             if r["size"] == size:
                 r["cost_relative_to_one_sae"] = round(r["seconds"] / one, 2)
-    report = {
-        "settings": {"steps": args.steps, "device": args.device, "optimiser": "AdamW lr 1e-3, weight decay 0.01", "aux_alpha": 0.1},
-        "device": describe_device(device),
-        "cpu": cpu_name(),
-        "cpu_count": os.cpu_count(),
-        "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
-        "load_average_around_each_timing": LOADS,
-        "packages": package_versions(("torch", "numpy")),
-        "results": results,
-    }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"device: {report['device']}; cpu: {report['cpu']}")
+    write_report(args.output, {"steps": args.steps, "device": args.device, "optimiser": "AdamW lr 1e-3, weight decay 0.01", "aux_alpha": 0.1}, device, load_before, ("torch", "numpy"), results)
     print(f"{'case':<12} {'ours s':>8} {'one-by-one s':>13} {'speed-up':>9} {'samples/s':>11} {'vs 1 SAE':>9} {'max |dW|':>9}")
     for name, r in results.items():
         print(f"{name:<12} {r['seconds']:>8.2f} {r['reference_seconds']:>13.2f} {r['speedup']:>8.1f}x "

@@ -3,6 +3,7 @@ each script puts its own folder first on ``sys.path``)."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import time
@@ -39,3 +40,26 @@ def cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def write_report(
+    path: Path, settings: dict[str, Any], device: torch.device, load_before: tuple[float, float, float], packages: tuple[str, ...], results: dict[str, Any]
+) -> dict[str, Any]:
+    """Write one benchmark's JSON report (settings, machine, load, package versions, results); return it."""
+    from superposition.record import package_versions
+    from superposition.runtime import describe_device
+
+    report = {
+        "settings": settings,
+        "device": describe_device(device),
+        "cpu": cpu_name(),
+        "cpu_count": os.cpu_count(),
+        "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+        "load_average_around_each_timing": LOADS,
+        "packages": package_versions(packages),
+        "results": results,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"device: {report['device']}; cpu: {report['cpu']}")
+    return report
