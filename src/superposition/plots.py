@@ -9,6 +9,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
+from .metrics.compare import relative_change
+
 PALETTE = sns.color_palette("colorblind")
 
 
@@ -86,7 +88,7 @@ def condition_bars(
         err = None if sems is None else np.where(np.isfinite(sems[:, c]), sems[:, c], 0.0)
         ax.bar(positions, means[:, c], width * 0.92, yerr=err, capsize=2, color=color, label=label)
         if baseline is not None and c != baseline:
-            change = (means[:, c] / means[:, baseline] - 1.0) * 100.0
+            change = relative_change(means[:, c], means[:, baseline])
             for p, m, ch in zip(positions, means[:, c], change):
                 ax.annotate(f"{ch:+.0f}%", (p, max(m, 0.0)), xytext=(0, 2), textcoords="offset points",
                             ha="center", va="bottom", fontsize=6, rotation=90)  # fmt: skip
