@@ -1,0 +1,73 @@
+"""Real images: Fashion-MNIST from its Debian package (verified), folders of photographs, model inputs."""
+
+import gzip
+import io
+import lzma
+import tarfile
+
+import numpy as np
+import pytest
+import torch
+
+from superposition import downloads, images
+
+
+def fake_deb(path, files):
+    """A minimal Debian package (ar archive with data.tar.xz) holding ``files`` under /usr/share/datasets."""
+    tar_bytes = io.BytesIO()
+    with tarfile.open(fileobj=tar_bytes, mode="w") as archive:
+        for name, content in files.items():
+            info = tarfile.TarInfo(f"./usr/share/datasets/fashion-mnist/{name}")
+            info.size = len(content)
+            archive.addfile(info, io.BytesIO(content))
+    members = {"debian-binary": b"2.0\n", "control.tar.xz": lzma.compress(b""), "data.tar.xz": lzma.compress(tar_bytes.getvalue())}
+    out = b"!<arch>\n"
+    for name, data in members.items():
+        out += f"{name + '/':<16}{0:<12}{0:<6}{0:<6}{'100644':<8}{len(data):<10}`\n".encode() + data + (b"\n" if len(data) % 2 else b"")
+    path.write_bytes(out)
+
+
+def test_the_deb_is_unpacked_and_a_wrong_content_digest_is_caught(tmp_path, monkeypatch):
+    monkeypatch.setattr(images, "FASHION_MNIST_SYSTEM", tmp_path / "absent")
+    monkeypatch.setenv(downloads.CACHE_ENV, str(tmp_path / "cache"))
+    idx = gzip.compress(bytes(16 + 2 * 28 * 28))
+    files = {name: idx for name, _ in images.FASHION_MNIST_FILES.values()}
+    deb = tmp_path / "package.deb"
+    fake_deb(deb, files)
+    monkeypatch.setattr(downloads, "fetch", lambda name: deb)
+    folder = images.fashion_mnist_folder()
+    assert folder == tmp_path / "cache" / "fashion-mnist"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(files)
+    with pytest.raises(downloads.DownloadError, match="decompressed content has sha256"):
+        images.fashion_mnist("train")
+
+
+def test_fashion_mnist_loads_the_real_data():
+    x, y = images.fashion_mnist("test")
+    assert x.shape == (10_000, 28, 28) and x.dtype == np.uint8 and x.flags.writeable
+    assert y.shape == (10_000,) and np.bincount(y).tolist() == [1000] * 10
+    with pytest.raises(ValueError, match="split must be 'train' or 'test'"):
+        images.fashion_mnist("validation")
+
+
+def test_model_inputs_are_resized_repeated_and_normalised():
+    grey = np.full((2, 28, 28), 255, dtype=np.uint8)
+    x = images.to_model_input(grey, size=64, channels=3)
+    assert x.shape == (2, 3, 64, 64)
+    expected = (1 - torch.tensor(images.IMAGENET_MEAN)) / torch.tensor(images.IMAGENET_STD)
+    torch.testing.assert_close(x[0, :, 10, 10], expected)
+    with pytest.raises(ValueError, match="3 channels; the model takes 1"):
+        images.to_model_input(np.zeros((1, 8, 8, 3), dtype=np.uint8), channels=1)
+
+
+def test_image_folder_crops_in_sorted_order(tmp_path):
+    from PIL import Image
+
+    for i, size in enumerate([(40, 30), (30, 50), (64, 64)]):
+        Image.fromarray(np.full((size[1], size[0], 3), 40 * i, dtype=np.uint8)).save(tmp_path / f"img{i}.png")
+    out = images.image_folder(tmp_path, 3, size=24)
+    assert out.shape == (3, 24, 24, 3) and out[:, 0, 0, 0].tolist() == [0, 40, 80]
+    with pytest.raises(ValueError, match="holds 3 images; 4 were asked for"):
+        images.image_folder(tmp_path, 4)
+    with pytest.raises(FileNotFoundError, match="image_dir"):
+        images.image_folder(tmp_path / "nowhere", 1)
