@@ -27,7 +27,7 @@ def test_topk_keeps_exactly_k_nonnegative_values():
     np.testing.assert_allclose(kept.sort(dim=-1, descending=True).values[..., :3].numpy(), top.numpy())
 
 
-@pytest.mark.parametrize("kind", ["topk", "relu"])
+@pytest.mark.parametrize("kind", ["topk", "relu", "batchtopk"])
 def test_batched_training_equals_one_sae_alone(kind):
     cfg = sae.SaeConfig(kind=kind, n_latents=10, k=3, l1=1e-3)
     _, h = planted_codes()
@@ -141,3 +141,93 @@ def test_bad_configs_are_rejected():
         sae.SaeConfig(n_latents=4, k=5)
     with pytest.raises(ValueError, match="preset"):
         sae.preset("vit")
+
+
+def test_batchtopk_keeps_k_per_sample_on_average_and_learns_an_inference_threshold():
+    cfg = sae.SaeConfig(kind="batchtopk", n_latents=12, k=3, aux_alpha=0.0)
+    s = sae.init_saes(2, 6, cfg, seed=1)
+    pre = s.pre_activations(torch.randn(2, 40, 6))
+    z = s.activate_batch(pre)
+    # exactly k x batch values kept per SAE (all pre-activations here are nonzero), the largest ones
+    kept = (z != 0).sum(dim=(1, 2))
+    positive = (pre > 0).sum(dim=(1, 2))
+    assert kept.tolist() == torch.minimum(positive, torch.tensor(3 * 40)).tolist()
+    flat = pre.reshape(2, -1)
+    assert torch.allclose(z.reshape(2, -1).sum(-1), flat.topk(120, dim=-1).values.clamp_min(0).sum(-1))
+    with pytest.raises(ValueError, match="no inference thresholds"):
+        sae.Saes(s.w_enc, s.b_enc, s.w_dec, s.b_dec, s.widths, s.ks, cfg, thresholds=None).encode(torch.randn(2, 5, 6))
+    _, h = planted_codes()
+    sae.train_saes(s, (torch.stack([h[i : i + 64]] * 2) for i in range(0, 2048, 64)), n_steps=32, log_every=8)
+    assert bool((s.thresholds > 0).all())
+    codes = s.encode(h[None, :500].expand(2, -1, -1))
+    assert torch.equal(codes > 0, s.pre_activations(h[None, :500].expand(2, -1, -1)) > s.thresholds[:, None, None])
+
+
+def test_aux_k_keeps_only_the_largest_dead_pre_activations():
+    cfg = sae.SaeConfig(kind="topk", n_latents=10, k=2, aux_alpha=1.0, aux_k=3)
+    s = sae.init_saes(1, 6, cfg, seed=2)
+    h = torch.randn(1, 16, 6)
+    dead = torch.zeros(1, 10, dtype=torch.bool)
+    dead[0, :6] = True
+    loss, mse, z = sae.sae_losses(s, h, dead)
+    # plain reference: the AuxK reconstruction from the 3 largest dead pre-activations (ReLU) per sample
+    pre = torch.relu(s.pre_activations(h))[0]
+    masked = pre * dead[0].float()
+    reference = torch.zeros_like(masked)
+    for i in range(16):
+        top = masked[i].topk(3)
+        reference[i, top.indices] = top.values
+    residual = h[0] - s.decode(z)[0]
+    aux = ((reference @ s.w_dec[0] - residual) ** 2).sum(-1).mean() / 6
+    assert torch.allclose(loss - mse, aux[None], atol=1e-6)
+
+
+def test_tied_init_and_unit_norm_decoder():
+    cfg = sae.SaeConfig(kind="topk", n_latents=8, k=2, tied_init=True, unit_norm_decoder=True)
+    s = sae.init_saes(2, 5, cfg, seed=3)
+    assert torch.equal(s.w_enc, s.w_dec.transpose(1, 2))
+    _, h = planted_codes(d=5)
+    sae.train_saes(s, (torch.stack([h[i : i + 64]] * 2) for i in range(0, 1024, 64)), n_steps=16, log_every=8)
+    torch.testing.assert_close(torch.linalg.vector_norm(s.w_dec, dim=-1), torch.ones(2, 8))
+
+
+def test_recipes_change_one_setting_each():
+    base = sae.preset("dnn", n_latents=64, k=6)
+    assert sae.recipe("authors", base) == base
+    assert sae.recipe("lr_high", base).lr == pytest.approx(4 * base.lr)
+    assert sae.recipe("batchtopk", base).kind == "batchtopk"
+    assert sae.recipe("auxk_strong", base).aux_k == 12
+    assert set(sae.RECIPES) == {"authors", "auxk_strong", "tied_init", "unit_norm", "lr_low", "lr_high", "batchtopk"}
+    with pytest.raises(ValueError, match="recipe must be one of"):
+        sae.recipe("magic", base)
+    with pytest.raises(ValueError, match="aux_k >= 0"):
+        sae.SaeConfig(aux_k=-1)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        sae.SaeConfig(kind="jumprelu")
+
+
+def test_epoch_batches_visit_every_sample_once_per_epoch_in_each_saes_own_order():
+    acts = torch.arange(2 * 10 * 1, dtype=torch.float32).reshape(2, 10, 1)
+    batches = list(sae.epoch_batches(acts, batch_size=3, n_epochs=2, seed=5))
+    assert len(batches) == 2 * 3 and batches[0].shape == (2, 3, 1)
+    first_epoch = torch.cat(batches[:3], dim=1)[..., 0]
+    for j in range(2):
+        assert len(set(first_epoch[j].tolist())) == 9 and set(first_epoch[j].tolist()) <= set(acts[j, :, 0].tolist())
+    assert not torch.equal(first_epoch[0] - first_epoch[0].min(), first_epoch[1] - 10)  # different orders
+    again = list(sae.epoch_batches(acts, batch_size=3, n_epochs=2, seed=5))
+    assert all(torch.equal(a, b) for a, b in zip(batches, again))
+    with pytest.raises(ValueError, match="batch_size"):
+        next(sae.epoch_batches(acts, batch_size=11, n_epochs=1, seed=0))
+
+
+def test_normalize_samples_and_fit_saes_history():
+    acts = torch.randn(300, 7) * 3 + 1
+    normed = sae.normalize_samples(acts)
+    torch.testing.assert_close(normed.mean(-1), torch.zeros(300), atol=1e-5, rtol=0)
+    torch.testing.assert_close(normed.std(-1), torch.ones(300), atol=1e-4, rtol=0)
+    cfg = sae.preset("dnn", n_latents=14, k=2)
+    saes, history = sae.fit_saes(torch.stack([normed, normed.flip(1)]), cfg, n_epochs=2, batch_size=32, n_logs=4)
+    assert history.dead.shape == history.mse.shape == (4, 2) and history.steps.tolist() == [4, 8, 12, 16]
+    assert bool((history.dead >= 0).all() and (history.dead <= 14).all())
+    with pytest.raises(ValueError, match="no training step"):
+        sae.fit_saes(normed[None, :10], cfg, n_epochs=1, batch_size=32)

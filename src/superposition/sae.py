@@ -9,6 +9,14 @@ An SAE maps activations ``h`` (``d`` units) to ``n_latents`` sparse codes ``z`` 
   ``h - h_hat``; a latent is dead when it has not fired for ``dead_after`` steps (1 = not in the
   current batch, Paper A's toy setting).
 - ``"relu"``: ``z = ReLU(pre)`` with an L1 penalty ``l1 * mean_batch sum_j |z_j| ||W_dec_j||``.
+- ``"batchtopk"`` (Bussmann et al. 2024): in training, keep the ``k x batch`` largest
+  pre-activations of the whole batch (so samples share a budget of ``k`` on average); at
+  inference, keep pre-activations above a threshold, the running mean of the smallest kept value.
+
+Remedies for dead latents, each a setting (Gao et al. 2024): ``aux_k`` (the AuxK loss uses only the
+``aux_k`` largest dead pre-activations; 0 = all dead latents, Paper A's setting), ``dead_after``,
+``tied_init`` (encoder initialised as the decoder's transpose), ``unit_norm_decoder`` (decoder
+directions renormalised to unit length after every step).
 
 ``n_saes`` SAEs with the same ``n_latents`` share tensors with a leading SAE axis and train in
 one batched pass (one per model, or per layer, or per seed). Inputs of different widths are
@@ -20,7 +28,7 @@ training loop of the book: the toy chapter and the network chapters call it with
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -29,14 +37,23 @@ import torch
 from .runtime import make_generator, progress
 
 
+SAE_KINDS = ("topk", "batchtopk", "relu")
+THRESHOLD_MOMENTUM = 0.99
+"""BatchTopK's inference threshold is an exponential moving average (this momentum) of the
+smallest activation kept in each training batch."""
+
+
 @dataclass(frozen=True)
 class SaeConfig:
     """Settings of an SAE and its training.
 
-    kind: ``"topk"`` or ``"relu"``; k: active latents (TopK); n_latents; aux_alpha: weight of the
-    AuxK loss (TopK); dead_after: steps without firing before a latent counts as dead; l1: L1
-    coefficient (ReLU); lr, betas, eps, weight_decay: the optimiser (AdamW; ``weight_decay = 0``
-    is Adam); init: ``"xavier_normal"`` or ``"kaiming_uniform"``.
+    kind: ``"topk"``, ``"batchtopk"`` or ``"relu"``; k: active latents (TopK; the mean per sample
+    for BatchTopK); n_latents; aux_alpha: weight of the AuxK loss (TopK kinds); aux_k: dead latents
+    the AuxK loss may use per sample (0 = all); dead_after: steps without firing before a latent
+    counts as dead; l1: L1 coefficient (ReLU); lr, betas, eps, weight_decay: the optimiser (AdamW;
+    ``weight_decay = 0`` is Adam); init: ``"xavier_normal"`` or ``"kaiming_uniform"``; tied_init:
+    start the encoder as the decoder's transpose; unit_norm_decoder: keep decoder directions at
+    unit length.
     """
 
     kind: str = "topk"
@@ -50,13 +67,18 @@ class SaeConfig:
     eps: float = 1e-8
     weight_decay: float = 0.01
     init: str = "xavier_normal"
+    aux_k: int = 0
+    tied_init: bool = False
+    unit_norm_decoder: bool = False
 
     def __post_init__(self) -> None:
-        if self.kind not in ("topk", "relu"):
-            raise ValueError(f"kind must be 'topk' or 'relu'; got {self.kind!r}")
+        if self.kind not in SAE_KINDS:
+            raise ValueError(f"kind must be one of {SAE_KINDS}; got {self.kind!r}")
+        if self.aux_k < 0 or self.dead_after < 1:
+            raise ValueError(f"need aux_k >= 0 and dead_after >= 1; got aux_k={self.aux_k}, dead_after={self.dead_after}")
         if self.init not in ("xavier_normal", "kaiming_uniform"):
             raise ValueError(f"init must be 'xavier_normal' or 'kaiming_uniform'; got {self.init!r}")
-        if self.n_latents < 1 or (self.kind == "topk" and not 1 <= self.k <= self.n_latents):
+        if self.n_latents < 1 or (self.kind != "relu" and not 1 <= self.k <= self.n_latents):
             raise ValueError(f"need n_latents >= 1 and 1 <= k <= n_latents; got n_latents={self.n_latents}, k={self.k}")
 
 
@@ -86,7 +108,8 @@ class Saes:
     """A batch of SAEs: ``w_enc`` (n_saes, d, n_latents), ``b_enc`` (n_saes, n_latents),
     ``w_dec`` (n_saes, n_latents, d), ``b_dec`` (n_saes, d), ``widths`` (n_saes,) the input width
     of each SAE (units beyond it are zero padding in every input), ``ks`` (n_saes,) the active
-    latents of each TopK SAE (``config.k`` unless a sweep gave each SAE its own), and their config."""
+    latents of each TopK SAE (``config.k`` unless a sweep gave each SAE its own), their config, and
+    ``thresholds`` (n_saes,), the inference thresholds of BatchTopK SAEs (set by training)."""
 
     w_enc: torch.Tensor
     b_enc: torch.Tensor
@@ -95,6 +118,7 @@ class Saes:
     widths: torch.Tensor
     ks: torch.Tensor
     config: SaeConfig
+    thresholds: torch.Tensor | None = None
 
     def parameters(self) -> list[torch.Tensor]:
         return [self.w_enc, self.b_enc, self.w_dec, self.b_dec]
@@ -102,22 +126,40 @@ class Saes:
     def select(self, rows: Sequence[int]) -> Saes:
         """The SAEs ``rows`` of this batch, as a smaller batch (copies of their tensors)."""
         index = torch.as_tensor(list(rows), device=self.w_enc.device)
-        return Saes(*(t[index] for t in (self.w_enc, self.b_enc, self.w_dec, self.b_dec, self.widths, self.ks)), config=self.config)
+        thresholds = None if self.thresholds is None else self.thresholds[index]
+        return Saes(*(t[index] for t in (self.w_enc, self.b_enc, self.w_dec, self.b_dec, self.widths, self.ks)), config=self.config, thresholds=thresholds)
 
     def pre_activations(self, h: torch.Tensor) -> torch.Tensor:
         """``h``: (n_saes, batch, d) → (n_saes, batch, n_latents)."""
         return h @ self.w_enc + self.b_enc[:, None, :]
 
     def activate(self, pre: torch.Tensor) -> torch.Tensor:
-        """Sparse codes from pre-activations (TopK with ReLU on the kept values, or ReLU)."""
+        """Sparse codes from pre-activations (TopK with ReLU on the kept values, ReLU, or
+        BatchTopK's inference rule: ReLU above each SAE's threshold)."""
         if self.config.kind == "relu":
             return torch.relu(pre)
+        if self.config.kind == "batchtopk":
+            if self.thresholds is None:
+                raise ValueError("this BatchTopK SAE has no inference thresholds yet: train it with train_saes first")
+            return torch.relu(pre) * (pre > self.thresholds[:, None, None]).to(pre.dtype)
         k_max = int(self.ks.max())
         values, index = pre.topk(k_max, dim=-1)
         if int(self.ks.min()) < k_max:  # SAE j keeps its ks[j] largest
             rank = torch.arange(k_max, device=pre.device)
             values = values * (rank < self.ks[:, None, None]).to(pre.dtype)
         return torch.zeros_like(pre).scatter(-1, index, torch.relu(values))
+
+    def activate_batch(self, pre: torch.Tensor) -> torch.Tensor:
+        """Training-time codes: BatchTopK keeps the ``k x batch`` largest pre-activations of each
+        SAE's whole batch (ReLU on them); other kinds as :meth:`activate`."""
+        if self.config.kind != "batchtopk":
+            return self.activate(pre)
+        n_saes, batch, n_latents = pre.shape
+        flat = pre.reshape(n_saes, batch * n_latents)
+        budget = self.ks * batch
+        values, index = flat.topk(int(budget.max()), dim=-1)
+        keep = torch.arange(values.shape[1], device=pre.device)[None, :] < budget[:, None]
+        return torch.zeros_like(flat).scatter(-1, index, torch.relu(values) * keep.to(pre.dtype)).reshape(pre.shape)
 
     def encode(self, h: torch.Tensor) -> torch.Tensor:
         """Codes ``z``: (n_saes, batch, n_latents) of ``h``: (n_saes, batch, d)."""
@@ -163,6 +205,10 @@ def init_saes(
         else:  # kaiming_uniform with a = sqrt(5), torch's nn.Linear default: bound 1 / sqrt(fan_in)
             w_enc[j, :width] = (2 * torch.rand((width, n_latents), generator=g, dtype=dtype) - 1) / np.sqrt(width)
             w_dec[j, :, :width] = (2 * torch.rand((n_latents, width), generator=g, dtype=dtype) - 1) / np.sqrt(n_latents)
+    if config.unit_norm_decoder:
+        w_dec = w_dec / torch.linalg.vector_norm(w_dec, dim=-1, keepdim=True).clamp_min(1e-12)
+    if config.tied_init:
+        w_enc = w_dec.transpose(1, 2).clone()
     return Saes(
         w_enc=w_enc.to(device),
         b_enc=torch.zeros((n_saes, n_latents), dtype=dtype, device=device),
@@ -171,6 +217,7 @@ def init_saes(
         widths=torch.as_tensor(widths, device=device),
         ks=torch.as_tensor(ks, device=device),
         config=config,
+        thresholds=torch.zeros(n_saes, dtype=dtype, device=device) if config.kind == "batchtopk" else None,
     )
 
 
@@ -184,7 +231,7 @@ def sae_losses(saes: Saes, h: torch.Tensor, dead: torch.Tensor | None = None) ->
     """
     cfg = saes.config
     pre = saes.pre_activations(h)
-    z = saes.activate(pre)
+    z = saes.activate_batch(pre)
     h_hat = saes.decode(z)
     units = saes.widths.to(h.dtype)
 
@@ -193,12 +240,15 @@ def sae_losses(saes: Saes, h: torch.Tensor, dead: torch.Tensor | None = None) ->
 
     mse = mean_square(h - h_hat)
     loss = mse
-    if cfg.kind == "topk" and cfg.aux_alpha > 0:
+    if cfg.kind != "relu" and cfg.aux_alpha > 0:
         if dead is None:
             dead = ~(z > 0).any(dim=1)
         if not bool(dead.any()):  # no dead latent in any SAE: the AuxK term is zero
             return loss, mse, z
         dead_codes = torch.relu(pre) * dead[:, None, :].to(pre.dtype)
+        if 0 < cfg.aux_k < dead_codes.shape[-1]:  # only the aux_k largest dead pre-activations
+            values, index = dead_codes.topk(cfg.aux_k, dim=-1)
+            dead_codes = torch.zeros_like(dead_codes).scatter(-1, index, values)
         residual_hat = dead_codes @ saes.w_dec
         aux = mean_square(residual_hat - (h - h_hat).detach())
         loss = loss + cfg.aux_alpha * torch.where(dead.any(dim=1), aux, torch.zeros_like(aux))
@@ -208,12 +258,20 @@ def sae_losses(saes: Saes, h: torch.Tensor, dead: torch.Tensor | None = None) ->
     return loss, mse, z
 
 
-def train_saes(saes: Saes, batches: Iterable[torch.Tensor], n_steps: int, log_every: int = 100, desc: str = "SAEs") -> np.ndarray:
+def train_saes(
+    saes: Saes,
+    batches: Iterable[torch.Tensor],
+    n_steps: int,
+    log_every: int = 100,
+    desc: str = "SAEs",
+    callback: Callable[[int, Saes], None] | None = None,
+) -> np.ndarray:
     """Train every SAE of ``saes`` at once on ``batches`` of activations, in place.
 
     ``batches`` yields ``(n_saes, batch, d)`` tensors (SAE ``j`` is trained on slice ``j``: each
     SAE on its own model's activations), at least ``n_steps`` of them. Returns the reconstruction
-    MSE per SAE every ``log_every`` steps: ``(n_steps // log_every, n_saes)``.
+    MSE per SAE every ``log_every`` steps: ``(n_steps // log_every, n_saes)``. ``callback(step,
+    saes)`` is called at the same steps (e.g. to count live latents on held-out data).
     """
     cfg = saes.config
     params = saes.parameters()
@@ -231,11 +289,19 @@ def train_saes(saes: Saes, batches: Iterable[torch.Tensor], n_steps: int, log_ev
         optimiser.zero_grad(set_to_none=True)
         loss.sum().backward()
         optimiser.step()
-        if cfg.dead_after > 1:
-            with torch.no_grad():
+        with torch.no_grad():
+            if cfg.unit_norm_decoder:
+                saes.w_dec /= torch.linalg.vector_norm(saes.w_dec, dim=-1, keepdim=True).clamp_min(1e-12)
+            if cfg.dead_after > 1:
                 steps_since_fired = torch.where((z > 0).any(dim=1), 0, steps_since_fired + 1)
+            if cfg.kind == "batchtopk":  # inference threshold: running mean of the smallest kept value
+                smallest = torch.where(z > 0, z, torch.inf).flatten(1).min(dim=1).values
+                smallest = torch.where(torch.isfinite(smallest), smallest, torch.zeros_like(smallest))
+                saes.thresholds = smallest if step == 0 else THRESHOLD_MOMENTUM * saes.thresholds + (1 - THRESHOLD_MOMENTUM) * smallest
         if (step + 1) % log_every == 0:
             history.append(mse.detach().cpu().numpy())
+            if callback is not None:
+                callback(step + 1, saes)
     for p in params:
         p.requires_grad_(False)
     return np.array(history).reshape(-1, saes.w_enc.shape[0])
@@ -284,3 +350,100 @@ def sae_quality(saes: Saes, h: torch.Tensor, batch_size: int = 65_536) -> SaeQua
         l0=(n_active / h.shape[1]).cpu().numpy(),
         dead=(~fired).sum(dim=-1).cpu().numpy(),
     )
+
+
+def normalize_samples(acts: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """Paper A's input normalisation for network SAEs ("LN"): each sample minus its mean over
+    units, divided by its standard deviation over units. ``acts``: (..., n_units), same shape out."""
+    centred = acts - acts.mean(dim=-1, keepdim=True)
+    return centred / (centred.std(dim=-1, keepdim=True) + eps)
+
+
+def epoch_batches(acts: torch.Tensor, batch_size: int, n_epochs: int, seed: int) -> Iterator[torch.Tensor]:
+    """Shuffled mini-batches over a fixed set of activations, epoch after epoch.
+
+    ``acts``: (n_saes, n_samples, d); yields ``(n_saes, batch_size, d)``, SAE ``j`` drawing its
+    own order from stream ``(seed, j, epoch)``; ``n_epochs * (n_samples // batch_size)`` batches
+    (the last partial batch of each epoch is dropped)."""
+    n_saes, n_samples, _ = acts.shape
+    if batch_size > n_samples:
+        raise ValueError(f"batch_size = {batch_size} exceeds the {n_samples} samples")
+    rows = torch.arange(n_saes, device=acts.device)[:, None]
+    for epoch in range(n_epochs):
+        orders = torch.stack([torch.randperm(n_samples, generator=make_generator(seed, j, epoch)) for j in range(n_saes)]).to(acts.device)
+        for start in range(0, n_samples - batch_size + 1, batch_size):
+            yield acts[rows, orders[:, start : start + batch_size]]
+
+
+@dataclass(frozen=True)
+class FitHistory:
+    """What :func:`fit_saes` logged: ``steps`` (n_logs,), ``mse`` (n_logs, n_saes) training
+    reconstruction error, ``dead`` (n_logs, n_saes) latents that never fire on the probe data."""
+
+    steps: np.ndarray
+    mse: np.ndarray
+    dead: np.ndarray
+
+
+def fit_saes(
+    train: torch.Tensor,
+    config: SaeConfig,
+    n_epochs: int,
+    batch_size: int,
+    seed: int = 0,
+    probe: torch.Tensor | None = None,
+    n_logs: int = 10,
+    widths: Sequence[int] | None = None,
+    desc: str = "SAEs",
+) -> tuple[Saes, FitHistory]:
+    """SAEs fitted to fixed sets of activations for ``n_epochs`` shuffled passes (the network
+    chapters' recipe; :func:`train_saes` with :func:`epoch_batches`).
+
+    ``train``: (n_saes, n_samples, d), SAE ``j`` on slice ``j``; ``probe``: (n_saes, n_probe, d)
+    held-out activations on which dead latents are counted ``n_logs`` times during training
+    (default: the training data). Returns the trained SAEs and their :class:`FitHistory`.
+    """
+    n_saes, n_samples, d = train.shape
+    n_steps = n_epochs * (n_samples // batch_size)
+    if n_steps < 1:
+        raise ValueError(f"no training step: {n_epochs} epochs of {n_samples} samples in batches of {batch_size}")
+    saes = init_saes(n_saes, d, config, seed, train.device, train.dtype, widths=widths)
+    probe = train if probe is None else probe
+    steps, dead = [], []
+
+    def count_dead(step: int, current: Saes) -> None:
+        steps.append(step)
+        dead.append(sae_quality(current, probe).dead)
+
+    log_every = max(1, n_steps // n_logs)
+    mse = train_saes(saes, epoch_batches(train, batch_size, n_epochs, seed), n_steps, log_every, desc, callback=count_dead)
+    return saes, FitHistory(steps=np.array(steps), mse=mse, dead=np.array(dead).reshape(-1, n_saes))
+
+
+RECIPES: dict[str, str] = {
+    "authors": "Paper A's recipe: TopK, AuxK weight 1e-4 on latents silent for 32 steps (all of them), Adam, Kaiming-uniform init",
+    "auxk_strong": "AuxK as Gao et al. (2024): weight 1/32 on the 2k largest dead pre-activations, latents dead after 256 silent steps",
+    "tied_init": "encoder initialised as the decoder's transpose",
+    "unit_norm": "decoder directions kept at unit norm after every step",
+    "lr_low": "learning rate / 4",
+    "lr_high": "learning rate x 4",
+    "batchtopk": "BatchTopK (Bussmann et al. 2024): k x batch largest pre-activations per batch; a threshold at inference",
+}
+"""Named SAE recipes for networks: the authors' and established remedies for dead latents."""
+
+
+def recipe(name: str, base: SaeConfig) -> SaeConfig:
+    """The recipe ``name`` (one of :data:`RECIPES`) applied to ``base`` (the authors' settings
+    scaled to the layer: :func:`preset` ``("dnn", n_latents=..., k=...)``)."""
+    changes = {
+        "authors": {},
+        "auxk_strong": {"aux_alpha": 1 / 32, "aux_k": min(2 * base.k, base.n_latents), "dead_after": 256},
+        "tied_init": {"tied_init": True},
+        "unit_norm": {"unit_norm_decoder": True},
+        "lr_low": {"lr": base.lr / 4},
+        "lr_high": {"lr": base.lr * 4},
+        "batchtopk": {"kind": "batchtopk"},
+    }
+    if name not in changes:
+        raise ValueError(f"SAE recipe must be one of {sorted(changes)}; got {name!r}")
+    return replace(base, **changes[name])
