@@ -3,15 +3,18 @@ import pytest
 from superposition.params import (
     ParameterError,
     available_profiles,
+    choice_list,
     check_names_and_types,
     integer,
     integer_list,
     load_profile,
     one_of,
     parse_integers,
+    parse_names,
     parse_parameters_cell,
     read_parameters,
     real,
+    text,
     validate,
 )
 from superposition.project import notebook_names, notebook_path
@@ -99,3 +102,15 @@ def test_unknown_profile_lists_the_allowed_ones():
 def test_unknown_notebook_lists_the_known_ones():
     with pytest.raises(FileNotFoundError, match="known notebooks: .*compressed_sensing"):
         notebook_path("no_such_chapter")
+
+
+def test_choice_lists_are_comma_separated_names_from_the_allowed_set():
+    rule = choice_list("authors", "batchtopk", "lr_low")
+    assert rule.check("variants", "authors, lr_low") == "authors, lr_low"
+    assert parse_names(" a, b ,c ") == ["a", "b", "c"]
+    for bad in ("authors,magic", "", "authors,authors", 3):
+        with pytest.raises(ParameterError, match=r"parameter 'variants' must be comma-separated names from 'authors', 'batchtopk', 'lr_low'"):
+            rule.check("variants", bad)
+    assert text().check("image_dir", "~/data") == "~/data"
+    with pytest.raises(ParameterError, match="parameter 'image_dir' must be str"):
+        text().check("image_dir", 5)

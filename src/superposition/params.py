@@ -187,6 +187,30 @@ class IntegerListRule(Rule):
         return value
 
 
+@dataclass(frozen=True)
+class ChoiceListRule(Rule):
+    """A string of comma-separated names, each one of ``choices``, none repeated (``"a,b"``)."""
+
+    def describe(self) -> str:
+        return "comma-separated names from " + ", ".join(repr(c) for c in self.choices or ())
+
+    def check(self, name: str, value: Any) -> ParameterValue:
+        names = parse_names(value) if type(value) is str else None
+        if not names or len(set(names)) != len(names) or not set(names) <= set(self.choices or ()):
+            raise ParameterError(f"parameter {name!r} must be {self.describe()} (at least one, no repeats), got {value!r}")
+        return value
+
+
+def parse_names(text: str) -> list[str]:
+    """``"a, b,c"`` -> ``["a", "b", "c"]``."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def choice_list(*choices: str) -> Rule:
+    """Comma-separated names, each one of ``choices`` (a string such as ``"authors,batchtopk"``)."""
+    return ChoiceListRule(str, choices=tuple(choices))
+
+
 def parse_integers(text: str) -> list[int]:
     """``"8, 16,32"`` -> ``[8, 16, 32]``; ``""`` -> ``[]``."""
     return [int(part) for part in text.split(",") if part.strip()]
@@ -210,6 +234,11 @@ def real(low: float | None = None, high: float | None = None) -> Rule:
 def one_of(*choices: ParameterValue) -> Rule:
     """One of the given values."""
     return Rule(type(choices[0]), choices=tuple(choices))
+
+
+def text() -> Rule:
+    """Any ``str`` (a name or a path; the notebook checks its meaning)."""
+    return Rule(str)
 
 
 def flag() -> Rule:
