@@ -67,3 +67,23 @@ def test_a_failing_run_keeps_the_previous_outputs(smoke_runs):
     assert {p: p.read_bytes() for p in before} == before
     assert (folder / "failed" / "compressed_sensing.ipynb").exists()
     assert not any((folder / ".runs").iterdir()), "no half-written run is left behind"
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"variants": "authors,magic"}, r"parameter 'variants' must be comma-separated names from 'authors'"),
+        ({"variants": "batchtopk,authors"}, r"parameter 'variants' must start with 'authors'"),
+        ({"cross_network": "alexnet"}, r"parameter 'cross_network' must be one of"),
+        ({"images": "folder", "image_dir": "/nonexistent/images", "pair_networks": "resnet50"}, r"parameter 'image_dir' must name a folder of images"),
+        ({"images": "folder"}, r"parameter 'pair_networks' = 'small_cnn' needs images = 'fashion_mnist'"),
+        ({"source_seed": 1}, r"parameters 'source_seed' and 'target_seed' must differ"),
+        ({"cnn_channels": "8,16"}, r"parameter 'cnn_channels' must give three channel counts"),
+    ],
+)
+def test_the_network_chapter_rejects_bad_input_before_any_computation(tmp_path, overrides, message):
+    started = time.time()
+    with pytest.raises(pipeline.RunError, match=message):
+        pipeline.execute("dnn_alignment", "smoke", overrides, output_dir=tmp_path)
+    assert time.time() - started < 60
+    assert not (tmp_path / "results" / "dnn_alignment.json").exists()
