@@ -93,3 +93,60 @@ def test_the_project_manifests_declare_url_checksum_and_licence():
     entries = downloads.load_manifests()
     assert {"fashion-mnist-deb", "resnet50-imagenet1k-v1", "resnet50-imagenet1k-v2", "vit-b-16-imagenet1k-v1"} <= set(entries)
     assert len(entries["fashion-mnist-deb"].sha256) == 64 and entries["fashion-mnist-deb"].size == 30900652
+
+
+def test_without_a_published_checksum_the_first_download_is_recorded_and_enforced(tmp_path, cache):
+    source = tmp_path / "source.bin"
+    source.write_bytes(b"first release")
+    folder = manifest(tmp_path / "m", source, "null", "null")
+    path = downloads.fetch("thing", folder)
+    assert (path.parent / "thing.bin.sha256").read_text().strip() == hashlib.sha256(b"first release").hexdigest()
+    assert (path.parent / "thing.bin.size").read_text().strip() == "13"
+    path.write_bytes(b"first releasX")  # same size, other content: caught, replaced by a fresh download
+    source.write_bytes(b"first release")
+    assert downloads.fetch("thing", folder).read_bytes() == b"first release"
+    path.unlink()
+    source.write_bytes(b"a changed file")  # the source changed since the first download: refused
+    with pytest.raises(downloads.DownloadError, match="has 14 bytes, expected 13"):
+        downloads.fetch("thing", folder)
+
+
+def test_entries_with_terms_need_acceptance(tmp_path, cache, monkeypatch):
+    source = tmp_path / "source.bin"
+    source.write_bytes(b"data")
+    folder = manifest(tmp_path / "m", source, "null", "null")
+    text = (folder / "test.yaml").read_text() + "    terms: Sign the data-use agreement at https://example.org/terms.\n"
+    (folder / "test.yaml").write_text(text)
+    monkeypatch.delenv(downloads.TERMS_ENV, raising=False)
+    with pytest.raises(downloads.DownloadError, match=r"terms you must accept first: Sign the data-use agreement.*SUPERPOSITION_ACCEPT_TERMS=test"):
+        downloads.fetch("thing", folder)
+    monkeypatch.setenv(downloads.TERMS_ENV, "other, test")
+    assert downloads.fetch("thing", folder).read_bytes() == b"data"
+
+
+def test_a_connection_that_stops_early_keeps_nothing(tmp_path, cache):
+    import http.server
+    import threading
+
+    class Short(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b"only a part")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Short)
+    threading.Thread(target=server.handle_request, daemon=True).start()
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "net.yaml").write_text(
+        f"entries:\n  - name: remote\n    url: http://127.0.0.1:{server.server_port}/x.bin\n    filename: x.bin\n"
+        "    size: null\n    sha256: null\n    licence: CC0\n"
+    )
+    with pytest.raises(downloads.DownloadError, match=r"stopped after 11 of 1,000 bytes"):
+        downloads.fetch("remote", folder, timeout=10)
+    server.server_close()
+    assert list((cache / "downloads").iterdir()) == []
