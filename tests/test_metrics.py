@@ -554,3 +554,29 @@ def test_population_scores_collects_the_three_fold_metrics():
         "soft_matching": population.population_soft_matching(a, b, var),
         "ridge": population.population_ridge(a, b, var),
     }
+
+
+@pytest.mark.parametrize("alpha_per_target", [False, True])
+def test_ridge_in_target_batches_equals_all_at_once_and_keeps_per_target_scores(alpha_per_target):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((120, 15))
+    y = x @ rng.standard_normal((15, 23)) + rng.standard_normal((120, 23)) * rng.uniform(0.1, 3.0, 23)
+    whole = metrics.ridge_predictivity(x, y, alpha_per_target=alpha_per_target)
+    batched = metrics.ridge_predictivity(x, y, alpha_per_target=alpha_per_target, target_batch_size=4)
+    np.testing.assert_allclose(batched.per_fold, whole.per_fold, rtol=1e-12)
+    np.testing.assert_array_equal(batched.alphas, whole.alphas)
+    assert whole.per_target.shape == (5, 23)
+    np.testing.assert_allclose(whole.per_target.mean(axis=1), whole.per_fold, rtol=1e-12)
+    with pytest.raises(ValueError, match="target_batch_size must be a positive int"):
+        metrics.ridge_predictivity(x, y, target_batch_size=0)
+
+
+def test_penalty_factors_reproduce_the_shrinkage_matrix():
+    from superposition.metrics.regression import _penalty_factors
+
+    s2 = torch.as_tensor(np.logspace(-3, 4, 300))
+    alphas = torch.as_tensor(ALPHAS)
+    g = alphas[:, None] / (s2[None, :] + alphas[:, None])
+    a, b = _penalty_factors(g)
+    assert a.shape[1] < len(ALPHAS)  # low numerical rank: the saving of the per-target route
+    torch.testing.assert_close(a @ b.mT, g, atol=1e-13, rtol=0)

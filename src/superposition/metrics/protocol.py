@@ -58,6 +58,9 @@ class FoldScores:
     alphas : np.ndarray or None
         Ridge only: the penalty chosen on each fold, ``(n_folds,)`` with one penalty shared by
         all targets, ``(n_folds, n_target_units)`` with one penalty per target.
+    per_target : np.ndarray or None
+        Ridge only: the score of every target unit on every fold, ``(n_folds, n_target_units)``
+        (e.g. a voxel's Pearson r, for maps).
     """
 
     per_fold: NDArray[np.float64]
@@ -68,6 +71,7 @@ class FoldScores:
     n_dropped_source: int
     n_dropped_target: int
     alphas: NDArray[np.float64] | None = None
+    per_target: NDArray[np.float64] | None = None
 
 
 @dataclass(frozen=True)

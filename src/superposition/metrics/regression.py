@@ -25,7 +25,7 @@ smallest penalty of the grid is then always chosen, by sklearn's RidgeCV as here
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -108,7 +108,21 @@ def _check_flag(value: Any, name: str) -> bool:
     return bool(value)
 
 
-def _decompose(x: torch.Tensor, y: torch.Tensor) -> _LooSolver:
+@dataclass(frozen=True)
+class _Design:
+    """The part of a :class:`_LooSolver` that depends on ``X`` only (shared by target batches).
+
+    ``dropped: (n, n_dropped)`` the numerically null directions of the Gram route (None for the
+    SVD route, where the residual is formed as ``Y - u z``)."""
+
+    u: torch.Tensor
+    s2: torch.Tensor
+    vs: torch.Tensor
+    base: torch.Tensor
+    dropped: torch.Tensor | None
+
+
+def _decompose_design(x: torch.Tensor) -> _Design:
     """Thin SVD of ``x`` (n > p) or eigendecomposition of ``x x'`` (n <= p), cut to numerical rank.
 
     Directions dropped as numerically null have ``g = 1`` for every penalty, so they are part of
@@ -121,23 +135,36 @@ def _decompose(x: torch.Tensor, y: torch.Tensor) -> _LooSolver:
         u_all, s, vh = torch.linalg.svd(x, full_matrices=False)
         keep = s > s.max() * max(n, p) * eps
         u, s = u_all[:, keep], s[keep]
-        s2 = s * s
-        vs = vh[keep].mT * s
-        base = (1.0 - (u * u).sum(dim=1)).clamp_min(0.0)
-        z = u.mT @ y
-        resid = y - u @ z
+        design = _Design(u=u, s2=s * s, vs=vh[keep].mT * s, base=(1.0 - (u * u).sum(dim=1)).clamp_min(0.0), dropped=None)
     else:
         lam, q = torch.linalg.eigh(x @ x.mT)
         keep = lam > lam.max().clamp_min(0.0) * max(n, p) * eps
-        u, s2 = q[:, keep], lam[keep]
-        vs = x.mT @ u
-        dropped = q[:, ~keep]
-        base = (dropped * dropped).sum(dim=1)
-        z = u.mT @ y
-        resid = dropped @ (dropped.mT @ y)
-    if u.shape[1] == 0:
+        u, dropped = q[:, keep], q[:, ~keep]
+        design = _Design(u=u, s2=lam[keep], vs=x.mT @ u, base=(dropped * dropped).sum(dim=1), dropped=dropped)
+    if design.u.shape[1] == 0:
         raise ValueError("source has no variance left in the train part: the design matrix is zero")
-    return _LooSolver(u=u, s2=s2, vs=vs, base=base, z=z, resid=resid)
+    return design
+
+
+def _project(design: _Design, y: torch.Tensor) -> _LooSolver:
+    """The solver for targets ``y: (n, t)`` on a decomposed design."""
+    z = design.u.mT @ y
+    resid = y - design.u @ z if design.dropped is None else design.dropped @ (design.dropped.mT @ y)
+    return _LooSolver(u=design.u, s2=design.s2, vs=design.vs, base=design.base, z=z, resid=resid)
+
+
+def _decompose(x: torch.Tensor, y: torch.Tensor) -> _LooSolver:
+    """:func:`_decompose_design` of ``x`` and :func:`_project` of ``y``."""
+    return _project(_decompose_design(x), y)
+
+
+def _penalty_factors(g: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``g: (n_alphas, r)`` = ``a @ b.T`` with ``a: (n_alphas, m)``, ``b: (r, m)``, ``m`` the numerical
+    rank of ``g`` (truncated SVD at machine precision). ``g_ak = alpha_a / (s_k^2 + alpha_a)`` over
+    log-spaced penalties is a Cauchy-like matrix of low numerical rank."""
+    left, sing, right_t = torch.linalg.svd(g, full_matrices=False)
+    keep = sing > sing[0] * 64 * torch.finfo(g.dtype).eps
+    return left[:, keep] * sing[keep], right_t[keep].mT
 
 
 def _loo_mse(solver: _LooSolver, alphas: torch.Tensor, per_target: bool) -> torch.Tensor:
@@ -147,10 +174,18 @@ def _loo_mse(solver: _LooSolver, alphas: torch.Tensor, per_target: bool) -> torc
     g = alphas[:, None] / (s2[None, :] + alphas[:, None])  # (n_alphas, r)
     d = solver.base[:, None] + (u * u) @ g.mT  # (n, n_alphas): alpha * diag(G^-1)
     if per_target:
+        # u diag(g_a) z for every penalty a from m products u diag(b_j) z (g = a b', m <= n_alphas)
+        factor_a, factor_b = _penalty_factors(g)
         mse = torch.empty(len(alphas), t, dtype=u.dtype, device=u.device)
-        for a in range(len(alphas)):
-            looe = (resid + u @ (g[a, :, None] * z)) / d[:, a, None]
-            mse[a] = (looe * looe).mean(dim=0)
+        if factor_a.shape[1] < len(alphas):
+            parts = torch.stack([u @ (factor_b[:, j, None] * z) for j in range(factor_a.shape[1])])  # (m, n, t)
+            for a in range(len(alphas)):
+                looe = (resid + torch.tensordot(factor_a[a], parts, dims=1)) / d[:, a, None]
+                mse[a] = (looe * looe).mean(dim=0)
+        else:
+            for a in range(len(alphas)):
+                looe = (resid + u @ (g[a, :, None] * z)) / d[:, a, None]
+                mse[a] = (looe * looe).mean(dim=0)
         return mse
     # Shared penalty: sum_i w_ai |R_i + (u diag(g_a) z)_i|^2 with w = 1 / d^2, expanded as
     #   w_a' |R_i|^2  +  2 sum_k g_ak [(u * R z')' w_a]_k  +  g_a' (z z' * u' diag(w_a) u) g_a.
@@ -269,6 +304,7 @@ def ridge_predictivity(
     standardize: bool = False,
     n_folds: int = N_FOLDS,
     seed: int = SEED,
+    target_batch_size: int | None = None,
     device: str | torch.device = "cpu",
     dtype: torch.dtype = torch.float64,
 ) -> FoldScores:
@@ -300,30 +336,57 @@ def ridge_predictivity(
         False (default, the authors' choice): centre only. True: centre and unit-norm columns.
     n_folds, seed : int
         The folds are ``KFold(n_folds, shuffle=True, random_state=seed)``.
+    target_batch_size : int or None
+        Targets (e.g. voxels) handled at once: the memory of a fold is bounded by about
+        ``(m + 3) * n_train * target_batch_size`` numbers (``m`` <= ``len(alphas)``, the numerical
+        rank of the penalty factors) on top of the data; None: all at once. Results do not
+        depend on it.
     device, dtype
         Where and in which precision to compute (``"cpu"``, float64 by default).
 
     Returns
     -------
     FoldScores
-        ``alphas`` holds the chosen penalties: ``(n_folds,)`` or ``(n_folds, n_target_units)``.
+        ``alphas`` holds the chosen penalties: ``(n_folds,)`` or ``(n_folds, n_target_units)``;
+        ``per_target`` the Pearson r of every target on every fold, ``(n_folds, n_target_units)``.
     """
     grid = check_alphas(alphas)
     per_target = _check_flag(alpha_per_target, "alpha_per_target")
     scale = _check_flag(standardize, "standardize")
     pair = prepare_pair(source, target, n_folds, seed, device, dtype)
     alphas_t = torch.as_tensor(grid, dtype=pair.source.dtype, device=pair.source.device)
-    scores, chosen = [], []
+    n_targets = pair.target.shape[1]
+    if target_batch_size is not None and (isinstance(target_batch_size, bool) or not isinstance(target_batch_size, int) or target_batch_size < 1):
+        raise ValueError(f"target_batch_size must be a positive int or None; got {target_batch_size!r}")
+    step = n_targets if target_batch_size is None else target_batch_size
+    batches = [slice(start, min(start + step, n_targets)) for start in range(0, n_targets, step)]
+
+    def prepare(part: torch.Tensor) -> torch.Tensor:
+        return normalize_columns(part) if scale else part - part.mean(dim=0, keepdim=True)
+
+    scores, chosen, per_target_r = [], [], []
     for fold in pair.folds:
-        parts = [*fold_parts(pair.source, fold), *fold_parts(pair.target, fold)]
-        if scale:
-            parts = [normalize_columns(part) for part in parts]
-        else:
-            parts = [part - part.mean(dim=0, keepdim=True) for part in parts]
-        x_train, x_test, y_train, y_test = parts
-        solver = _decompose(x_train, y_train)
-        best = _best_alphas(_loo_mse(solver, alphas_t, per_target))
-        prediction = x_test @ _weights(solver, alphas_t, best)
-        scores.append(float(columnwise_pearson(prediction, y_test).mean()))
+        x_train, x_test = (prepare(part) for part in fold_parts(pair.source, fold))
+        design = _decompose_design(x_train)
+
+        def targets(batch: slice) -> tuple[torch.Tensor, torch.Tensor]:
+            return tuple(prepare(part) for part in fold_parts(pair.target[:, batch], fold))  # type: ignore[return-value]
+
+        if per_target:
+            best = torch.empty(n_targets, dtype=torch.long, device=x_train.device)
+        else:  # one penalty for all targets: the mean leave-one-out error over every batch first
+            mse = sum(_loo_mse(_project(design, targets(b)[0]), alphas_t, False) * (b.stop - b.start) for b in batches)
+            best = _best_alphas(mse)
+        r = torch.empty(n_targets, dtype=x_train.dtype, device=x_train.device)
+        for batch in batches:
+            y_train, y_test = targets(batch)
+            solver = _project(design, y_train)
+            if per_target:
+                best[batch] = _best_alphas(_loo_mse(solver, alphas_t, True))
+            prediction = x_test @ _weights(solver, alphas_t, best[batch] if per_target else best)
+            r[batch] = columnwise_pearson(prediction, y_test)
+        scores.append(float(r.mean()))
+        per_target_r.append(r.cpu().double().numpy())
         chosen.append(grid[best.cpu().numpy()])
-    return summarize(scores, pair, alphas=np.asarray(chosen, dtype=np.float64))
+    result = summarize(scores, pair, alphas=np.asarray(chosen, dtype=np.float64))
+    return replace(result, per_target=np.stack(per_target_r))
