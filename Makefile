@@ -53,10 +53,12 @@ test: env ## run the whole test suite (unit tests, notebook execution, registry,
 	$(PY) -m pytest
 
 benchmark: env ## time the batched solvers against the tools a user would otherwise pick
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[bench]" 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
 	$(PY) benchmarks/recovery_vs_linprog.py
 	$(PY) benchmarks/alignment_metrics.py
 	$(PY) benchmarks/sae_training.py
 	$(PY) benchmarks/encoder_training.py
+	$(PY) benchmarks/voxel_ridge.py
 
 clean: ## remove built outputs (keeps the environment)
 	rm -rf _build
