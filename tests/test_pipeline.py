@@ -87,3 +87,19 @@ def test_the_network_chapter_rejects_bad_input_before_any_computation(tmp_path, 
         pipeline.execute("dnn_alignment", "smoke", overrides, output_dir=tmp_path)
     assert time.time() - started < 60
     assert not (tmp_path / "results" / "dnn_alignment.json").exists()
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"brain": "mri"}, r"parameter 'brain' must be one of 'synthetic', 'nsd'"),
+        ({"brain_seed": 0}, r"parameters 'source_seed' and 'brain_seed' must differ"),
+        ({"snr_low": 3.0}, r"parameters 'snr_low' and 'snr_high' must satisfy"),
+        ({"brain": "nsd"}, r"parameter 'image_dir' must name a folder of images in the nsd mode"),
+        ({"nsd_roi": "V9"}, r"parameter 'nsd_roi' must be one of"),
+    ],
+)
+def test_the_brain_chapter_rejects_bad_input_before_any_computation(tmp_path, overrides, message):
+    with pytest.raises((pipeline.RunError, ParameterError), match=message):
+        pipeline.execute("dnn_brain", "smoke", overrides, output_dir=tmp_path)
+    assert not (tmp_path / "results" / "dnn_brain.json").exists()

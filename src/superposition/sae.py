@@ -447,3 +447,47 @@ def recipe(name: str, base: SaeConfig) -> SaeConfig:
     if name not in changes:
         raise ValueError(f"SAE recipe must be one of {sorted(changes)}; got {name!r}")
     return replace(base, **changes[name])
+
+
+@dataclass(frozen=True)
+class FittedCodes:
+    """What :func:`fit_and_encode` returns: ``codes`` (n_saes, n_eval, n_latents) of the trained SAEs
+    on the evaluation activations, ``random_codes`` the same of the untrained SAEs (the random-SAE
+    control), the trained ``saes``, their :class:`FitHistory` and :class:`SaeQuality` on evaluation."""
+
+    codes: np.ndarray
+    random_codes: np.ndarray
+    saes: Saes
+    history: FitHistory
+    quality: SaeQuality
+
+
+def fit_and_encode(
+    train: Sequence[np.ndarray],
+    evaluate: Sequence[np.ndarray],
+    config: SaeConfig,
+    n_epochs: int,
+    batch_size: int,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+    normalize: bool = True,
+) -> FittedCodes:
+    """SAEs fitted to activation matrices of one width and applied to held-out ones.
+
+    ``train[j]``: (n_train, d) activations of representation ``j``; ``evaluate[j]``: (n_eval, d).
+    With ``normalize`` both go through :func:`normalize_samples` first (Paper A's network recipe).
+    """
+    def stack(arrays: Sequence[np.ndarray]) -> torch.Tensor:
+        tensor = torch.stack([torch.as_tensor(np.asarray(a), dtype=torch.float32, device=device) for a in arrays])
+        return normalize_samples(tensor) if normalize else tensor
+
+    train_t, eval_t = stack(train), stack(evaluate)
+    saes, history = fit_saes(train_t, config, n_epochs, batch_size, seed=seed, probe=eval_t)
+    untrained = init_saes(len(train), train_t.shape[2], config, seed, train_t.device, train_t.dtype)
+    return FittedCodes(
+        codes=encode_in_batches(saes, eval_t).cpu().numpy(),
+        random_codes=encode_in_batches(untrained, eval_t).cpu().numpy(),
+        saes=saes,
+        history=history,
+        quality=sae_quality(saes, eval_t),
+    )
