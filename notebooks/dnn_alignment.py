@@ -145,8 +145,8 @@ run = start_run("dnn_alignment", params, describe_device(torch_device))
 
 # %%
 if images == "fashion_mnist":
-    train_images, train_labels = image_sets.fashion_mnist("train")
-    test_images, test_labels = image_sets.fashion_mnist("test")
+    train_images, _ = image_sets.fashion_mnist("train")
+    test_images, _ = image_sets.fashion_mnist("test")
     sae_images, eval_images = train_images[:n_sae_images], test_images[:n_eval_images]
 else:
     folder_images = image_sets.image_folder(image_dir, n_sae_images + n_eval_images, input_size)
@@ -156,13 +156,9 @@ run.record("n_eval_images_used", len(eval_images), "held-out images of every ali
 
 networks: dict[str, tuple[torch.nn.Module, features.Preprocess, str]] = {}  # name -> (module, preprocessing, read-out)
 if pair_networks == "small_cnn":
-    config = cnn.CnnConfig(channels=channels, epochs=cnn_epochs)
-    cnn_preprocess = features.Preprocess(size=None, channels=1, mean=cnn.FASHION_MNIST_MEAN, std=cnn.FASHION_MNIST_STD)
-    histories = {}
-    for seed in (source_seed, target_seed):
-        net, history, cached = cnn.trained_cnn(config, seed, train_images[:n_cnn_images], train_labels[:n_cnn_images], test_images, test_labels, torch_device)
-        networks[f"CNN seed {seed}"] = (net, cnn_preprocess, readout)
-        histories[seed] = history
+    trained = cnn.fashion_mnist_cnns(cnn.CnnConfig(channels=channels, epochs=cnn_epochs), (source_seed, target_seed), n_cnn_images, torch_device)
+    networks.update({f"CNN seed {seed}": (net, cnn.FASHION_MNIST_PREPROCESS, readout) for seed, (net, _) in trained.items()})
+    histories = {seed: history for seed, (_, history) in trained.items()}
     source_name, target_name = f"CNN seed {source_seed}", f"CNN seed {target_seed}"
     run.record("cnn_test_accuracy", [histories[s].test_accuracy for s in (source_seed, target_seed)], "Fashion-MNIST test accuracy of the source and target CNNs")
     fig, axes = plots.new_figure(n_cols=2, width=4.2, height=3.0)

@@ -162,13 +162,10 @@ def sae_config(width: int, expansion: float, k: int | None = None) -> sae.SaeCon
 
 
 if brain == "synthetic":
-    train_images, train_labels = image_sets.fashion_mnist("train")
-    test_images, test_labels = image_sets.fashion_mnist("test")
-    sae_images, eval_images = train_images[:n_sae_images], test_images[:n_eval_images]
-    config = cnn.CnnConfig(channels=channels, epochs=cnn_epochs)
-    preprocess = features.Preprocess(size=None, channels=1, mean=cnn.FASHION_MNIST_MEAN, std=cnn.FASHION_MNIST_STD)
-    nets = {seed: cnn.trained_cnn(config, seed, train_images[:n_cnn_images], train_labels[:n_cnn_images], test_images, test_labels, torch_device)[0]
-            for seed in (source_seed, brain_seed)}  # fmt: skip
+    sae_images, eval_images = image_sets.fashion_mnist("train")[0][:n_sae_images], image_sets.fashion_mnist("test")[0][:n_eval_images]
+    preprocess = cnn.FASHION_MNIST_PREPROCESS
+    trained = cnn.fashion_mnist_cnns(cnn.CnnConfig(channels=channels, epochs=cnn_epochs), (source_seed, brain_seed), n_cnn_images, torch_device)
+    nets = {seed: net for seed, (net, _) in trained.items()}
     source_train, source_eval = (layer_activations(nets[source_seed], preprocess, chosen) for chosen in (sae_images, eval_images))
     held_train, held_eval = (layer_activations(nets[brain_seed], preprocess, chosen) for chosen in (sae_images, eval_images))
     truth = sae.fit_and_encode([held_train], [np.concatenate([held_eval, held_train])],

@@ -21,12 +21,15 @@ import torch
 from torch import nn
 
 from . import downloads
-from .images import to_model_input
+from .features import Preprocess
+from .images import fashion_mnist, to_model_input
 from .project import atomic_write_json
 from .runtime import make_generator, progress
 
 FASHION_MNIST_MEAN = (0.2860,)
 FASHION_MNIST_STD = (0.3530,)
+FASHION_MNIST_PREPROCESS = Preprocess(size=None, channels=1, mean=FASHION_MNIST_MEAN, std=FASHION_MNIST_STD)
+"""The inputs a :class:`SmallCnn` takes: Fashion-MNIST images normalised, one channel, 28 x 28."""
 
 
 @dataclass(frozen=True)
@@ -167,3 +170,18 @@ def trained_cnn(
     os.replace(tmp, weights)
     atomic_write_json(meta, asdict(history))
     return net, history, False
+
+
+def fashion_mnist_cnns(
+    config: CnnConfig, seeds: tuple[int, ...], n_train_images: int = 60_000, device: torch.device | str = "cpu"
+) -> dict[int, tuple[SmallCnn, CnnHistory]]:
+    """One :class:`SmallCnn` per seed, trained on the first ``n_train_images`` of Fashion-MNIST's
+    training split and tested on its test split (:func:`trained_cnn`: read back from the cache
+    when trained before)."""
+    images, labels = fashion_mnist("train")
+    test_images, test_labels = fashion_mnist("test")
+    out = {}
+    for seed in seeds:
+        net, history, _ = trained_cnn(config, seed, images[:n_train_images], labels[:n_train_images], test_images, test_labels, device)
+        out[seed] = (net, history)
+    return out
