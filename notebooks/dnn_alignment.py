@@ -245,8 +245,6 @@ run.record("sae_lr_used", sae_lr, "learning rate of the authors' recipe")
 run.record("sae_epochs_used", sae_epochs, "passes over the SAE training activations")
 run.record("sae_replicates_used", sae_replicates, "SAEs per representation with the authors' recipe")
 keys = list(acts)
-train_inputs = {key: sae.normalize_samples(torch.as_tensor(acts[key]["train"], device=torch_device)) for key in keys}
-eval_inputs = {key: sae.normalize_samples(torch.as_tensor(acts[key]["eval"], device=torch_device)) for key in keys}
 widths = sorted({acts[key]["eval"].shape[1] for key in keys})
 
 
@@ -255,8 +253,8 @@ def base_config(width: int) -> sae.SaeConfig:
     return sae.preset("dnn", n_latents=n_latents, k=max(1, round(sae_k_fraction * n_latents)), lr=sae_lr)
 
 
-codes: dict[tuple[str, str, str, int], torch.Tensor] = {}  # (recipe, network, layer, replicate) -> eval codes
-random_codes: dict[tuple[str, str], torch.Tensor] = {}
+codes: dict[tuple[str, str, str, int], np.ndarray] = {}  # (recipe, network, layer, replicate) -> eval codes
+random_codes: dict[tuple[str, str], np.ndarray] = {}
 fit_rows, dead_curves = [], {}
 for variant in variant_list:
     n_rep = sae_replicates if variant == "authors" else 1
@@ -264,24 +262,17 @@ for variant in variant_list:
         group = [key for key in keys if acts[key]["eval"].shape[1] == width]
         slots = [(key, r) for r in range(n_rep) for key in group]
         cfg = sae.recipe(variant, base_config(width))
-        train = torch.stack([train_inputs[key] for key, _ in slots])
-        probe = torch.stack([eval_inputs[key] for key, _ in slots])
-        saes, history = sae.fit_saes(train, cfg, sae_epochs, sae_batch_size, seed=sae_seed + 1000 * width,
-                                     probe=probe, desc=f"SAEs {variant}, {width} units")  # fmt: skip
-        quality = sae.sae_quality(saes, probe)
-        encoded = sae.encode_in_batches(saes, probe)
+        fitted = sae.fit_and_encode([acts[key]["train"] for key, _ in slots], [acts[key]["eval"] for key, _ in slots], cfg, sae_epochs,
+                                    sae_batch_size, seed=sae_seed + 1000 * width, device=torch_device, desc=f"SAEs {variant}, {width} units")  # fmt: skip
         for j, (key, r) in enumerate(slots):
-            codes[(variant, *key, r)] = encoded[j]
-            dead_curves[(variant, *key, r)] = (history.steps, history.dead[:, j])
+            codes[(variant, *key, r)] = fitted.codes[j]
+            dead_curves[(variant, *key, r)] = (fitted.history.steps, fitted.history.dead[:, j])
             fit_rows.append({"recipe": variant, "network": key[0], "layer": key[1], "replicate": r, "units": width,
                              "live units": live_neurons[key], "latents": cfg.n_latents, "k": cfg.k,
-                             "live latents": int(cfg.n_latents - quality.dead[j]), "FVU": float(quality.fvu[j]),
-                             "L0": float(quality.l0[j])})  # fmt: skip
-        if variant == "authors":  # the random-SAE control: the same SAEs, untrained
-            untrained = sae.init_saes(len(group), width, cfg, seed=sae_seed + 1000 * width, device=torch_device)
-            encoded = sae.encode_in_batches(untrained, probe[: len(group)])
-            for j, key in enumerate(group):
-                random_codes[key] = encoded[j]
+                             "live latents": int(cfg.n_latents - fitted.quality.dead[j]), "FVU": float(fitted.quality.fvu[j]),
+                             "L0": float(fitted.quality.l0[j])})  # fmt: skip
+        if variant == "authors":  # the random-SAE control: the first replicate's SAEs, untrained
+            random_codes.update({key: fitted.random_codes[j] for j, key in enumerate(group)})
 fits = pd.DataFrame(fit_rows)
 authors_fits = fits[(fits.recipe == "authors") & (fits.replicate == 0)]
 run.record("sae_fvu", authors_fits.FVU.round(4).tolist(), "held-out FVU of the authors'-recipe SAEs, rows of the activation table")
@@ -351,12 +342,12 @@ def condition_pair(condition: str, pair: str, variant: str = "authors", replicat
     """(source, target) evaluation representations of one condition: (n_images, units) each."""
     source, target = representations[pair]["source"], representations[pair]["target"]
     neurons = lambda key: acts[key]["eval"]  # noqa: E731
-    latent = lambda key: codes[(variant, *key, replicate)].cpu().numpy()  # noqa: E731
+    latent = lambda key: codes[(variant, *key, replicate)]  # noqa: E731
     chosen = {
         "neuron→neuron": (neurons(source), neurons(target)),
         "SAE→neuron": (latent(source), neurons(target)),
         "SAE→SAE": (latent(source), latent(target)),
-        "random SAE→SAE": (random_codes[source].cpu().numpy(), latent(target)),
+        "random SAE→SAE": (random_codes[source], latent(target)),
     }[condition]
     return chosen if n is None else (chosen[0][:n], chosen[1][:n])
 
@@ -509,10 +500,9 @@ if long_epochs > 0:
     late_keys = [representations["late"]["source"], representations["late"]["target"]]
     width = acts[late_keys[0]]["eval"].shape[1]
     cfg = base_config(width)
-    long_saes, long_history = sae.fit_saes(torch.stack([train_inputs[k] for k in late_keys]), cfg, long_epochs, sae_batch_size,
-                                           seed=sae_seed + 1000 * width, probe=torch.stack([eval_inputs[k] for k in late_keys]),
-                                           n_logs=20, desc=f"SAEs authors, {long_epochs} passes")  # fmt: skip
-    long_codes = sae.encode_in_batches(long_saes, torch.stack([eval_inputs[k] for k in late_keys])).cpu().numpy()
+    long_fit = sae.fit_and_encode([acts[k]["train"] for k in late_keys], [acts[k]["eval"] for k in late_keys], cfg, long_epochs, sae_batch_size,
+                                  seed=sae_seed + 1000 * width, device=torch_device, n_logs=20, desc=f"SAEs authors, {long_epochs} passes")  # fmt: skip
+    long_codes, long_history = long_fit.codes, long_fit.history
     long_scores = metrics.score_pairs({"SAE→SAE": (long_codes[0], long_codes[1])}, list(metric_labels), device=torch_device).set_index("metric")["mean"]
     for m, label in metric_labels.items():
         run.record(f"long_change_{m}", float(long_scores[m] - means.loc[(m, "late"), "neuron→neuron"]), f"late pair, {long_epochs} passes: SAE→SAE minus neuron→neuron {label}")

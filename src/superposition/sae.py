@@ -471,18 +471,21 @@ def fit_and_encode(
     seed: int = 0,
     device: torch.device | str = "cpu",
     normalize: bool = True,
+    n_logs: int = 10,
+    desc: str = "SAEs",
 ) -> FittedCodes:
     """SAEs fitted to activation matrices of one width and applied to held-out ones.
 
     ``train[j]``: (n_train, d) activations of representation ``j``; ``evaluate[j]``: (n_eval, d).
     With ``normalize`` both go through :func:`normalize_samples` first (Paper A's network recipe).
+    Dead latents are counted on the evaluation activations ``n_logs`` times during training.
     """
     def stack(arrays: Sequence[np.ndarray]) -> torch.Tensor:
         tensor = torch.stack([torch.as_tensor(np.asarray(a), dtype=torch.float32, device=device) for a in arrays])
         return normalize_samples(tensor) if normalize else tensor
 
     train_t, eval_t = stack(train), stack(evaluate)
-    saes, history = fit_saes(train_t, config, n_epochs, batch_size, seed=seed, probe=eval_t)
+    saes, history = fit_saes(train_t, config, n_epochs, batch_size, seed=seed, probe=eval_t, n_logs=n_logs, desc=desc)
     untrained = init_saes(len(train), train_t.shape[2], config, seed, train_t.device, train_t.dtype)
     return FittedCodes(
         codes=encode_in_batches(saes, eval_t).cpu().numpy(),
