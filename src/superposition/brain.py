@@ -20,7 +20,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .nsd import noise_ceiling
-from .runtime import make_generator
 
 RING_NAMES = ("ring 1 (pole)", "ring 2", "ring 3")
 
@@ -117,10 +116,8 @@ def simulate_voxels(
     signal = (signal - signal.mean(axis=0)) / scale
     weights = weights / scale
     ncsnr = np.exp(rng.uniform(np.log(snr_range[0]), np.log(snr_range[1]), n_voxels))
-    noise = make_generator(seed, 14)
-    trials = signal[None] + np.asarray(
-        [np.random.default_rng(int(noise.initial_seed()) + t).standard_normal((n_images, n_voxels)) for t in range(n_trials)]
-    ) / ncsnr
+    noise = np.random.default_rng(np.random.SeedSequence([seed, 14])).standard_normal((n_trials, n_images, n_voxels))
+    trials = signal[None] + noise / ncsnr
     return SyntheticBrain(
         betas=trials.mean(axis=0).astype(np.float32),
         trials=trials.astype(np.float32),

@@ -188,7 +188,8 @@ def load_responses(
         if np.issubdtype(volume.dtype, np.integer):
             values /= BETA_SCALE
         if zscore:
-            values = (values - values.mean(axis=0)) / np.where(values.std(axis=0) > 0, values.std(axis=0), 1.0)
+            spread = values.std(axis=0)
+            values = (values - values.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
         parts.append(values)
         first = (session - 1) * TRIALS_PER_SESSION
         ids.append(plan.trial_ids(subject, first + TRIALS_PER_SESSION)[first:])
