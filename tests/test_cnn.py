@@ -74,3 +74,17 @@ def test_torchvision_architectures_import_next_to_cpu_torch():
     torchvision = models.import_torchvision()
     names = dict(torchvision.models.resnet50().named_modules())
     assert "layer2.3" in names and "layer4.2" in names
+
+
+def test_random_twins_share_the_architecture_and_not_the_weights():
+    twin, preprocess = models.load_random_twin("efficientnet-lite0", input_size=96, seed=0)
+    same, _ = models.load_network("efficientnet-lite0-random", seed=0)
+    assert preprocess.size == 96
+    assert torch.equal(twin.state_dict()["_conv_stem.weight"], same.state_dict()["_conv_stem.weight"])
+    if importlib.util.find_spec("torchvision") is not None:  # the full-scale twin needs no download
+        vit_a, _ = models.load_random_twin("vit-b-16-imagenet1k-v1", seed=1)
+        vit_b, _ = models.load_random_twin("vit-b-16-imagenet1k-v1", seed=1)
+        assert "encoder.layers.encoder_layer_11" in dict(vit_a.named_modules())
+        assert torch.equal(vit_a.state_dict()["conv_proj.weight"], vit_b.state_dict()["conv_proj.weight"])
+    with pytest.raises(ValueError, match="network must be one of"):
+        models.load_random_twin("alexnet")

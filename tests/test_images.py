@@ -71,3 +71,51 @@ def test_image_folder_crops_in_sorted_order(tmp_path):
         images.image_folder(tmp_path, 4)
     with pytest.raises(FileNotFoundError, match="image_dir"):
         images.image_folder(tmp_path / "nowhere", 1)
+
+
+def test_shipped_object_crops_load_offline():
+    crops = images.object_crops(size=48)
+    assert crops.shape == (len(images.SHIPPED_OBJECTS), 48, 48, 3) and crops.dtype == np.uint8
+    assert all(crop.std() > 10 for crop in crops), "every crop holds an image, not a flat colour"
+    with pytest.raises(ValueError, match=r"unknown objects \['unicorn'\]"):
+        images.object_crops(["cat", "unicorn"])
+
+
+def test_parts_are_shown_where_they_are_not_in_the_composite():
+    crops = images.object_crops(["cat", "coffee", "horse"], size=32)
+    pairs = np.array([[0, 1], [0, 2], [1, 2]])
+    left, right, composites = images.additivity_stimuli(crops, pairs, canvas=64)
+    assert left.shape == right.shape == (3, 64, 64, 3) and composites.shape == (3, 64, 64, 3)
+    background = images.to_model_input(np.stack([images.side_by_side(None, None, 64)]))
+    assert float(background.abs().max()) < 0.03, "the empty canvas is (nearly) zero after normalisation"
+    np.testing.assert_array_equal(composites[0, 16:48, :32], crops[0])
+    np.testing.assert_array_equal(composites[0, 16:48, 32:], crops[1])
+    np.testing.assert_array_equal(right[0, 16:48, 32:], crops[0])  # A alone on the right
+    assert (right[0, :, :32] == images.background_colour()).all()
+    with pytest.raises(ValueError, match="at most canvas / 2"):
+        images.side_by_side(crops[0], None, canvas=48)
+
+
+def _write_triplets(root, n=3, size=40):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for t in range(n):
+        folder = root / f"item{t}"
+        folder.mkdir(parents=True)
+        for role in images.TRIPLET_ROLES:
+            Image.fromarray(rng.integers(0, 255, (size, size + 10, 3), dtype=np.uint8)).save(folder / f"{role}.png")
+
+
+def test_image_triplets_load_and_name_missing_or_unreadable_files(tmp_path):
+    _write_triplets(tmp_path)
+    names, triplets = images.image_triplets(tmp_path, size=32)
+    assert names == ["item0", "item1", "item2"] and triplets.shape == (3, 3, 32, 32, 3)
+    (tmp_path / "item1" / "ab.png").unlink()
+    with pytest.raises(FileNotFoundError, match=r"triplet 'item1' lacks its 'ab' image: expected .*item1/ab.png"):
+        images.image_triplets(tmp_path)
+    (tmp_path / "item1" / "ab.jpg").write_bytes(b"not an image")
+    with pytest.raises(ValueError, match=r"cannot read image .*item1/ab.jpg"):
+        images.image_triplets(tmp_path)
+    with pytest.raises(FileNotFoundError, match="triplet folder .* does not exist"):
+        images.image_triplets(tmp_path / "nowhere")

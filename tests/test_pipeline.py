@@ -103,3 +103,35 @@ def test_the_brain_chapter_rejects_bad_input_before_any_computation(tmp_path, ov
     with pytest.raises((pipeline.RunError, ParameterError), match=message):
         pipeline.execute("dnn_brain", "smoke", overrides, output_dir=tmp_path)
     assert not (tmp_path / "results" / "dnn_brain.json").exists()
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"objects": "cat,unicorn"}, r"parameter 'objects' must be comma-separated names from 'astronaut'"),
+        ({"example_pair": "cat,astronaut"}, r"parameter 'example_pair' must name two of the chosen objects"),
+        ({"layers": "_blocks.4,_blocks.99"}, r"parameter 'layers' names \['_blocks.99'\], not modules of efficientnet-lite0"),
+        ({"readout": "cls"}, r"parameter 'readout' = 'cls' needs a ViT network"),
+        ({"concepts": "a cat,a dog"}, r"parameter 'concepts' must list at least 4 distinct"),
+        ({"analogy_methods": "add,cosine"}, r"parameter 'analogy_methods' must be comma-separated names from 'add'"),
+        ({"triplet_dir": "/nonexistent/triplets"}, r"triplet folder /nonexistent/triplets does not exist"),
+    ],
+)
+def test_the_additivity_chapter_rejects_bad_input_before_any_computation(tmp_path, overrides, message):
+    started = time.time()
+    with pytest.raises((pipeline.RunError, ParameterError), match=message):
+        pipeline.execute("additivity", "smoke", overrides, output_dir=tmp_path)
+    assert time.time() - started < 60
+    assert not (tmp_path / "results" / "additivity.json").exists()
+
+
+def test_a_triplet_folder_with_a_missing_image_names_the_file(tmp_path):
+    from PIL import Image
+
+    for t in range(3):
+        (tmp_path / "triplets" / f"t{t}").mkdir(parents=True)
+        for role in ("a", "b") if t == 2 else ("a", "b", "ab"):
+            Image.new("RGB", (8, 8)).save(tmp_path / "triplets" / f"t{t}" / f"{role}.png")
+    with pytest.raises(pipeline.RunError, match=r"triplet 't2' lacks its 'ab' image"):
+        pipeline.execute("additivity", "smoke", {"triplet_dir": str(tmp_path / "triplets")}, output_dir=tmp_path / "out")
+    assert not (tmp_path / "out" / "results" / "additivity.json").exists()

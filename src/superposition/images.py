@@ -159,3 +159,138 @@ def to_model_input(
     m = torch.as_tensor(mean[:channels], dtype=x.dtype)[None, :, None, None]
     s = torch.as_tensor(std[:channels], dtype=x.dtype)[None, :, None, None]
     return ((x - m) / s).contiguous()
+
+
+SHIPPED_OBJECTS: dict[str, tuple[str, tuple[int, int, int]]] = {
+    "astronaut": ("skimage:astronaut", (10, 100, 320)),
+    "cat": ("skimage:chelsea", (0, 60, 300)),
+    "coffee": ("skimage:coffee", (10, 100, 380)),
+    "rocket": ("skimage:rocket", (60, 170, 360)),
+    "cameraman": ("skimage:camera", (20, 100, 400)),
+    "coins": ("skimage:coins", (0, 40, 303)),
+    "horse": ("skimage:horse", (0, 36, 328)),
+    "motorcycle": ("skimage:stereo_motorcycle", (120, 60, 380)),
+    "temple": ("sklearn:china.jpg", (20, 10, 400)),
+    "flower": ("sklearn:flower.jpg", (60, 120, 360)),
+    "officer": ("matplotlib:grace_hopper.jpg", (40, 40, 440)),
+    "retina": ("skimage:retina", (0, 0, 1411)),
+}
+"""Square object crops (top, left, side in pixels) of the photographs that install with
+scikit-image, scikit-learn and matplotlib (public domain / CC0 / CC-BY per their docs)."""
+
+
+def _shipped_photo(source: str) -> np.ndarray:
+    """(h, w, 3) uint8: one photograph that ships inside an installed package."""
+    package, name = source.split(":")
+    if package == "skimage":
+        import skimage.data
+
+        image = getattr(skimage.data, name)()
+        image = image[0] if isinstance(image, tuple) else image
+    elif package == "sklearn":
+        from sklearn.datasets import load_sample_image
+
+        image = load_sample_image(name)
+    else:
+        import matplotlib.cbook
+        from PIL import Image
+
+        with matplotlib.cbook.get_sample_data(name) as f:
+            image = np.asarray(Image.open(f).convert("RGB"))
+    image = np.asarray(image)
+    if image.dtype == bool:
+        image = np.where(image, 255, 0).astype(np.uint8)  # a silhouette: white object on black
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=2)
+    return np.ascontiguousarray(image[..., :3].astype(np.uint8))
+
+
+def object_crops(names: list[str] | tuple[str, ...] | None = None, size: int = 112) -> np.ndarray:
+    """(n_objects, size, size, 3) uint8: the named :data:`SHIPPED_OBJECTS` (None: all, in order),
+    cropped and resized to ``size`` pixels."""
+    from PIL import Image
+
+    names = list(SHIPPED_OBJECTS) if names is None else list(names)
+    unknown = [n for n in names if n not in SHIPPED_OBJECTS]
+    if unknown:
+        raise ValueError(f"unknown objects {unknown}; choose from {list(SHIPPED_OBJECTS)}")
+    out = np.empty((len(names), size, size, 3), dtype=np.uint8)
+    for k, name in enumerate(names):
+        source, (top, left, side) = SHIPPED_OBJECTS[name]
+        crop = _shipped_photo(source)[top : top + side, left : left + side]
+        out[k] = np.asarray(Image.fromarray(crop).resize((size, size), Image.BICUBIC))
+    return out
+
+
+def background_colour(mean: tuple[float, ...] = IMAGENET_MEAN) -> np.ndarray:
+    """(3,) uint8: the colour that normalisation with ``mean`` maps to (nearly) zero."""
+    return np.round(np.asarray(mean) * 255).astype(np.uint8)
+
+
+def side_by_side(left: np.ndarray | None, right: np.ndarray | None, canvas: int = 224, mean: tuple[float, ...] = IMAGENET_MEAN) -> np.ndarray:
+    """(canvas, canvas, 3) uint8: ``left`` and/or ``right`` ((s, s, 3) uint8, s ≤ canvas / 2)
+    centred in the two halves of a canvas filled with :func:`background_colour` (zero after
+    normalisation, so an empty half contributes nothing to the normalised pixels)."""
+    out = np.empty((canvas, canvas, 3), dtype=np.uint8)
+    out[:] = background_colour(mean)
+    half = canvas // 2
+    for image, x0 in ((left, 0), (right, half)):
+        if image is None:
+            continue
+        s = image.shape[0]
+        if image.shape[:2] != (s, s) or s > half:
+            raise ValueError(f"objects must be square and at most canvas / 2 = {half} pixels; got {image.shape}")
+        top, offset = (canvas - s) // 2, x0 + (half - s) // 2
+        out[top : top + s, offset : offset + s] = image
+    return out
+
+
+def additivity_stimuli(objects: np.ndarray, pairs: np.ndarray, canvas: int = 224) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The images of the additivity test for ``objects`` (n_objects, s, s, 3) uint8 and
+    ``pairs`` (n_pairs, 2) (i, j).
+
+    Returns ``(alone_left, alone_right, composites)``: (n_objects, canvas, canvas, 3) each object
+    alone in the left and in the right half, and (n_pairs, canvas, canvas, 3) with i on the left
+    and j on the right. The test compares composite (i, j) with i *right* + j *left*, so no
+    object is at the same place in the parts and in the whole and pixels do not add trivially.
+    """
+    left = np.stack([side_by_side(o, None, canvas) for o in objects])
+    right = np.stack([side_by_side(None, o, canvas) for o in objects])
+    composites = np.stack([side_by_side(objects[i], objects[j], canvas) for i, j in np.asarray(pairs)])
+    return left, right, composites
+
+
+TRIPLET_ROLES = ("a", "b", "ab")
+
+
+def image_triplets(path: str | Path, size: int = 224) -> tuple[list[str], np.ndarray]:
+    """User-supplied A / B / A-and-B images: one sub-folder per triplet holding ``a``, ``b`` and
+    ``ab`` (any of .png, .jpg, .jpeg), e.g. ``elephant_ball/a.png``.
+
+    Returns ``(names, images)`` with images (n_triplets, 3, size, size, 3) uint8 (roles in
+    :data:`TRIPLET_ROLES` order; each image resized to ``size`` and centre-cropped). A missing or
+    unreadable image raises an error naming the file.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    root = Path(path).expanduser()
+    if not root.is_dir():
+        raise FileNotFoundError(f"triplet folder {root} does not exist (parameter triplet_dir)")
+    folders = sorted(p for p in root.iterdir() if p.is_dir())
+    if len(folders) < 3:
+        raise ValueError(f"triplet folder {root} must hold at least 3 sub-folders with a, b and ab images; found {len(folders)}")
+    out = np.empty((len(folders), 3, size, size, 3), dtype=np.uint8)
+    for t, folder in enumerate(folders):
+        for r, role in enumerate(TRIPLET_ROLES):
+            found = [folder / f"{role}{ext}" for ext in (".png", ".jpg", ".jpeg") if (folder / f"{role}{ext}").is_file()]
+            if not found:
+                raise FileNotFoundError(f"triplet {folder.name!r} lacks its {role!r} image: expected {folder / role}.png, .jpg or .jpeg")
+            try:
+                image = Image.open(found[0]).convert("RGB")
+            except (UnidentifiedImageError, OSError) as error:
+                raise ValueError(f"cannot read image {found[0]}: {error}") from error
+            scale = size / min(image.size)
+            image = image.resize((max(size, round(image.width * scale)), max(size, round(image.height * scale))), Image.BICUBIC)
+            left, top = (image.width - size) // 2, (image.height - size) // 2
+            out[t, r] = np.asarray(image.crop((left, top, left + size, top + size)))
+    return [f.name for f in folders], out

