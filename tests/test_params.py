@@ -12,8 +12,10 @@ from superposition.params import (
     parse_integers,
     parse_names,
     parse_parameters_cell,
+    parse_reals,
     read_parameters,
     real,
+    real_list,
     text,
     validate,
 )
@@ -80,6 +82,15 @@ def test_integer_lists_are_strings_of_integers_in_range():
     for bad in ("8,65", "8;16", "", 8):
         with pytest.raises(ParameterError, match=r"'widths' must be comma-separated integers in \[1, 64\]"):
             validate({"widths": bad, "sweep": ""}, rules)
+
+
+def test_real_lists_are_strings_of_numbers_in_range():
+    rules = {"deltas": real_list(0.01, 1.0)}
+    assert validate({"deltas": "0.2, 0.5,1"}, rules) == {"deltas": "0.2, 0.5,1"}
+    assert parse_reals("0.2, 0.5,1") == [0.2, 0.5, 1.0] and parse_reals("") == []
+    for bad in ("0.2,1.5", "0.2;0.4", "", 0.2, "x"):
+        with pytest.raises(ParameterError, match=r"'deltas' must be comma-separated numbers in \[0.01, 1.0\]"):
+            validate({"deltas": bad}, rules)
 
 
 @pytest.mark.parametrize("name", notebook_names())

@@ -106,23 +106,28 @@ def test_the_brain_chapter_rejects_bad_input_before_any_computation(tmp_path, ov
 
 
 @pytest.mark.parametrize(
-    "overrides, message",
+    "notebook, overrides, message",
     [
-        ({"objects": "cat,unicorn"}, r"parameter 'objects' must be comma-separated names from 'astronaut'"),
-        ({"example_pair": "cat,astronaut"}, r"parameter 'example_pair' must name two of the chosen objects"),
-        ({"layers": "_blocks.4,_blocks.99"}, r"parameter 'layers' names \['_blocks.99'\], not modules of efficientnet-lite0"),
-        ({"readout": "cls"}, r"parameter 'readout' = 'cls' needs a ViT network"),
-        ({"concepts": "a cat,a dog"}, r"parameter 'concepts' must list at least 4 distinct"),
-        ({"analogy_methods": "add,cosine"}, r"parameter 'analogy_methods' must be comma-separated names from 'add'"),
-        ({"triplet_dir": "/nonexistent/triplets"}, r"triplet folder /nonexistent/triplets does not exist"),
+        ("additivity", {"objects": "cat,unicorn"}, r"parameter 'objects' must be comma-separated names from 'astronaut'"),
+        ("additivity", {"example_pair": "cat,astronaut"}, r"parameter 'example_pair' must name two of the chosen objects"),
+        ("additivity", {"layers": "_blocks.4,_blocks.99"}, r"parameter 'layers' names \['_blocks.99'\], not modules of efficientnet-lite0"),
+        ("additivity", {"readout": "cls"}, r"parameter 'readout' = 'cls' needs a ViT network"),
+        ("additivity", {"concepts": "a cat,a dog"}, r"parameter 'concepts' must list at least 4 distinct"),
+        ("additivity", {"analogy_methods": "add,cosine"}, r"parameter 'analogy_methods' must be comma-separated names from 'add'"),
+        ("additivity", {"triplet_dir": "/nonexistent/triplets"}, r"triplet folder /nonexistent/triplets does not exist"),
+        ("interpretability", {"deltas": "0.2,1.4"}, r"parameter 'deltas' must be comma-separated numbers in \[0.01, 1.0\]"),
+        ("interpretability", {"word_ks": "8,500"}, r"parameter 'word_ks' must not exceed word_latents = 100"),
+        ("interpretability", {"image_units": "fc"}, r"parameter 'image_units' must be one of 'layer1', 'layer2', 'layer3'"),
+        ("interpretability", {"n_top": 1}, r"parameter 'n_top' must be int in \[2, 20\]"),
+        ("interpretability", {"relu_l1": "a lot"}, r"parameter 'relu_l1' \(from the command line\) must be of type float, got str 'a lot'"),
     ],
 )
-def test_the_additivity_chapter_rejects_bad_input_before_any_computation(tmp_path, overrides, message):
+def test_the_paper_b_chapters_reject_bad_input_before_any_computation(tmp_path, notebook, overrides, message):
     started = time.time()
     with pytest.raises((pipeline.RunError, ParameterError), match=message):
-        pipeline.execute("additivity", "smoke", overrides, output_dir=tmp_path)
+        pipeline.execute(notebook, "smoke", overrides, output_dir=tmp_path)
     assert time.time() - started < 60
-    assert not (tmp_path / "results" / "additivity.json").exists()
+    assert not (tmp_path / "results" / f"{notebook}.json").exists()
 
 
 def test_a_triplet_folder_with_a_missing_image_names_the_file(tmp_path):

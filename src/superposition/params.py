@@ -179,12 +179,28 @@ class IntegerListRule(Rule):
         if type(value) is not str:
             raise ParameterError(f"parameter {name!r} must be {self.describe()}, got {type(value).__name__} {value!r}")
         try:
-            numbers = parse_integers(value)
+            numbers = self._parse(value)
         except ValueError:
             raise ParameterError(f"parameter {name!r} must be {self.describe()}, got {value!r}") from None
         if (not numbers and not self.allow_empty) or any((self.low is not None and n < self.low) or (self.high is not None and n > self.high) for n in numbers):
             raise ParameterError(f"parameter {name!r} must be {self.describe()}, got {value!r}")
         return value
+
+
+    def _parse(self, value: str) -> list[float]:
+        return parse_integers(value)
+
+
+@dataclass(frozen=True)
+class RealListRule(IntegerListRule):
+    """A string of comma-separated numbers, each in ``[low, high]`` (``"0.2,0.4"``)."""
+
+    def describe(self) -> str:
+        empty = " (or '' for none)" if self.allow_empty else ""
+        return f"comma-separated numbers in [{self.low}, {self.high}], e.g. '0.2,0.5'{empty}"
+
+    def _parse(self, value: str) -> list[float]:
+        return parse_reals(value)
 
 
 @dataclass(frozen=True)
@@ -214,6 +230,16 @@ def choice_list(*choices: str) -> Rule:
 def parse_integers(text: str) -> list[int]:
     """``"8, 16,32"`` -> ``[8, 16, 32]``; ``""`` -> ``[]``."""
     return [int(part) for part in text.split(",") if part.strip()]
+
+
+def parse_reals(text: str) -> list[float]:
+    """``"0.2, 0.5"`` -> ``[0.2, 0.5]``; ``""`` -> ``[]``."""
+    return [float(part) for part in text.split(",") if part.strip()]
+
+
+def real_list(low: float | None = None, high: float | None = None, allow_empty: bool = False) -> Rule:
+    """Comma-separated numbers in ``[low, high]``, given as a string (``""`` only with ``allow_empty``)."""
+    return RealListRule(str, low, high, allow_empty=allow_empty)
 
 
 def integer_list(low: int | None = None, high: int | None = None, allow_empty: bool = False) -> Rule:

@@ -34,9 +34,9 @@ def phase_diagram_heatmap(
     ``deltas``: (n_delta,); ``rhos``: (n_delta, n_rho) cell centres; ``success_rate``:
     (n_delta, n_rho). ``curves`` and ``points`` map a legend label to ``(x, y)``.
     """
-    d_edges = _edges(deltas)
+    d_edges = cell_edges(deltas)
     for i in range(deltas.size):
-        r_edges = _edges(rhos[i])
+        r_edges = cell_edges(rhos[i])
         mesh = ax.pcolormesh(
             d_edges[i : i + 2], r_edges, success_rate[i][:, None], cmap="viridis", vmin=0, vmax=1, shading="flat"
         )
@@ -51,8 +51,11 @@ def phase_diagram_heatmap(
     ax.figure.colorbar(mesh, ax=ax, label="P(recovery)")
 
 
-def _edges(centres: NDArray[np.float64]) -> NDArray[np.float64]:
+def cell_edges(centres: NDArray[np.float64] | list[float]) -> NDArray[np.float64]:
+    """(n + 1,) edges of the cells around ``centres`` (n,), for ``pcolormesh``."""
     centres = np.asarray(centres, dtype=np.float64)
+    if centres.size == 1:
+        return np.array([centres[0] - 0.05, centres[0] + 0.05])
     mids = 0.5 * (centres[1:] + centres[:-1])
     return np.concatenate([[centres[0] - (mids[0] - centres[0])], mids, [centres[-1] + (centres[-1] - mids[-1])]])
 

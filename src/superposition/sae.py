@@ -395,19 +395,21 @@ def fit_saes(
     n_logs: int = 10,
     widths: Sequence[int] | None = None,
     desc: str = "SAEs",
+    ks: Sequence[int] | None = None,
 ) -> tuple[Saes, FitHistory]:
     """SAEs fitted to fixed sets of activations for ``n_epochs`` shuffled passes (the network
     chapters' recipe; :func:`train_saes` with :func:`epoch_batches`).
 
     ``train``: (n_saes, n_samples, d), SAE ``j`` on slice ``j``; ``probe``: (n_saes, n_probe, d)
     held-out activations on which dead latents are counted ``n_logs`` times during training
-    (default: the training data). Returns the trained SAEs and their :class:`FitHistory`.
+    (default: the training data); ``widths`` and ``ks`` as in :func:`init_saes`. Returns the
+    trained SAEs and their :class:`FitHistory`.
     """
     n_saes, n_samples, d = train.shape
     n_steps = n_epochs * (n_samples // batch_size)
     if n_steps < 1:
         raise ValueError(f"no training step: {n_epochs} epochs of {n_samples} samples in batches of {batch_size}")
-    saes = init_saes(n_saes, d, config, seed, train.device, train.dtype, widths=widths)
+    saes = init_saes(n_saes, d, config, seed, train.device, train.dtype, widths=widths, ks=ks)
     probe = train if probe is None else probe
     steps, dead = [], []
 

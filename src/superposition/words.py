@@ -55,6 +55,15 @@ def glove(n_words: int | None = None) -> WordVectors:
     return WordVectors(tuple(words), np.array(vectors[:n], dtype=np.float32))
 
 
+def frequent_alphabetic(vectors: WordVectors, n: int, min_length: int = 3) -> np.ndarray:
+    """Row indices (n,) of the ``n`` most frequent words made of letters only, at least
+    ``min_length`` long (GloVe rows are in frequency order, so the index is the frequency rank)."""
+    rows = [i for i, w in enumerate(vectors.words) if w.isalpha() and len(w) >= min_length][:n]
+    if len(rows) < n:
+        raise ValueError(f"only {len(rows)} alphabetic words among the {len(vectors.words)} loaded; ask for fewer or load more")
+    return np.array(rows, dtype=np.int64)
+
+
 @dataclass(frozen=True)
 class AnalogySet:
     """``words``: (n_questions, 4) strings a, b, c, d with a : b :: c : d; ``sections``: (n_questions,)."""
