@@ -10,10 +10,12 @@ NB ?=
 PROFILE ?= default
 PARAMS ?=
 PIPELINE := $(PY) -m superposition.pipeline
+MATHJAX_VERSION := 3.2.2
+MATHJAX := $(VENV)/mathjax/node_modules/mathjax/es5/tex-mml-chtml.js
 export PYTHONHASHSEED := 0
 export SUPERPOSITION_QUIET ?= 0
 
-.PHONY: help env notebooks book run test benchmark params clean
+.PHONY: help env notebooks book run test benchmark params clean browser
 
 help: ## list the targets
 	@echo "Targets (run from the repository root):"
@@ -32,7 +34,11 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -c "import superposition, torch, papermill, jupytext" 
 	@touch $(STAMP)
 
-env: $(STAMP) ## create the pinned environment in .venv (if missing or outdated)
+$(MATHJAX): ## MathJax from the npm registry, served with the book so that equations render offline
+	npm install --prefix $(VENV)/mathjax --no-audit --no-fund --no-save --loglevel=error mathjax@$(MATHJAX_VERSION)
+	@test -f $(MATHJAX)
+
+env: $(STAMP) $(MATHJAX) ## create the pinned environment in .venv (if missing or outdated)
 
 notebooks: env ## execute every notebook with its default parameters (skips up-to-date ones)
 	$(PIPELINE) run-all
@@ -49,8 +55,13 @@ run: env ## re-execute one notebook: NB=<name> [PROFILE=smoke|paper] [PARAMS='-p
 params: env ## list the parameters and profiles of NB=<name>
 	$(PIPELINE) params $(NB)
 
-test: env ## run the whole test suite (unit tests, notebook execution, registry, strict book build)
+test: env browser ## run the whole test suite (unit tests, notebook execution, registry, strict book build, pages in a browser)
 	$(PY) -m pytest
+
+browser: ## install Debian's chromium for the page tests where it is missing (as root, or with sudo)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y --no-install-recommends chromium || { apt-get update && apt-get install -y --no-install-recommends chromium; }; \
+	  else sudo apt-get install -y --no-install-recommends chromium; fi; }
 
 benchmark: env ## time the batched solvers against the tools a user would otherwise pick
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[bench]" 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true

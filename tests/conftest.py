@@ -1,5 +1,7 @@
 """Shared fixtures. ``published_book`` executes every notebook with its default parameters
-through the same papermill path as ``make book`` and renders the book strictly, once per session."""
+through the same papermill path as ``make book`` and renders the book strictly, once per session
+(``SUPERPOSITION_TEST_REUSE_RUNS=1`` reuses the published runs instead, while developing the page
+tests; ``make test`` never sets it)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ def published_book():
     from superposition import pipeline
     from superposition.project import BUILD, notebook_names
 
-    for name in notebook_names():
-        pipeline.execute(name, force=True)
+    if os.environ.get("SUPERPOSITION_TEST_REUSE_RUNS") != "1":  # opt-in while developing page tests
+        for name in notebook_names():
+            pipeline.execute(name, force=True)
     html = pipeline.build_book()
     return {"html": html, "results": pipeline.load_results(BUILD / "results")}

@@ -57,6 +57,7 @@ def test_chapter_page_shows_figures_parameters_glued_numbers_and_provenance(publ
     assert ["parameter", "this run", "default", "meaning"] in headers
     text = main.get_text(" ", strip=True)
     assert f"make run NB={name}" in text and "Provenance." in text
+    assert "Reproduce this page" in text and f"make run NB={name} PROFILE=paper" in text and "The published run took" in text
     assert "{glue" not in text, "unresolved glue"
     # every glued number in the prose is the recorded value, formatted as the prose asks
     source = "\n".join(c.source for c in read_notebook_source(notebook_path(name)).cells if c.cell_type == "markdown")

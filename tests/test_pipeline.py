@@ -8,6 +8,7 @@ import pytest
 
 from superposition import pipeline
 from superposition.params import ParameterError
+from superposition.project import notebook_names
 
 
 @pytest.mark.parametrize(
@@ -56,6 +57,18 @@ def test_same_parameters_give_identical_numbers(smoke_runs):
     (data, first), (_, second) = _values(smoke_runs[0]), _values(smoke_runs[1])
     assert data["complete"] and data["provenance"]["profile"] == "smoke"
     assert first == second
+
+
+@pytest.mark.parametrize("name", [n for n in notebook_names() if n != "compressed_sensing"])
+def test_every_notebook_records_identical_numbers_when_run_twice(tmp_path, name):
+    """Determinism on the CPU: the smoke profile twice (compressed_sensing: the test above)."""
+    values = []
+    for attempt in ("first", "second"):
+        pipeline.execute(name, "smoke", output_dir=tmp_path / attempt)
+        data = json.loads((tmp_path / attempt / "results" / f"{name}.json").read_text())
+        assert data["complete"]
+        values.append({k: v["value"] for k, v in data["results"].items()})
+    assert values[0] == values[1], [k for k in values[0] if values[0][k] != values[1].get(k)]
 
 
 def test_a_failing_run_keeps_the_previous_outputs(smoke_runs):
@@ -140,3 +153,9 @@ def test_a_triplet_folder_with_a_missing_image_names_the_file(tmp_path):
     with pytest.raises(pipeline.RunError, match=r"triplet 't2' lacks its 'ab' image"):
         pipeline.execute("additivity", "smoke", {"triplet_dir": str(tmp_path / "triplets")}, output_dir=tmp_path / "out")
     assert not (tmp_path / "out" / "results" / "additivity.json").exists()
+
+
+def test_a_book_build_without_mathjax_names_what_to_install(monkeypatch, tmp_path):
+    monkeypatch.setattr(pipeline, "MATHJAX", tmp_path / "mathjax" / "es5")
+    with pytest.raises(pipeline.RunError, match=r"MathJax 3.2.2 is missing from .*; install it with `make env`"):
+        pipeline.mathjax_folder()

@@ -148,3 +148,38 @@ def status_page(results: dict[str, dict[str, Any]]) -> str:
             f"{prov['started']} | {prov['wall_time_s']:.0f} s | {verdict} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def reproduce_box(name: str, data: dict[str, Any] | None) -> str:
+    """The Markdown of a chapter's closing "Reproduce" box: the commands for the default and
+    the ``paper`` profile, how long the published run took and where, and links to the executed
+    notebook and its results (copied to ``downloads/`` of the staged book by the build)."""
+    if data is None:
+        measured = "This page has no recorded run."
+    else:
+        prov = data["provenance"]
+        measured = (
+            f"The published run took **{prov['wall_time_s']:.0f} s** on `{prov['device']}` "
+            f"(profile `{prov['profile']}`, commit `{prov['commit']}`, {prov['started']})."
+        )
+    profiles = {p.stem.split(".", 1)[1] for p in notebook_path(name).parent.glob(f"{name}.*.yaml")}
+    paper = (
+        f"- the papers' full settings, meant for a GPU (downloads and sizes in "
+        f"`notebooks/{name}.paper.yaml`; no timing is recorded for it here):\n\n"
+        f"  ```bash\n  make run NB={name} PROFILE=paper\n  ```\n"
+        if "paper" in profiles
+        else ""
+    )
+    return (
+        ":::{admonition} Reproduce this page\n"
+        ":class: tip\n\n"
+        "From the repository root, after `make env`:\n\n"
+        f"- the default parameters (this page):\n\n  ```bash\n  make run NB={name}\n  ```\n\n"
+        f"  {measured}\n"
+        f"- a quick check in seconds (numbers are not claims): `make run NB={name} PROFILE=smoke`\n"
+        f"{paper}\n"
+        f"Downloads: {{download}}`the executed notebook <../downloads/{name}.ipynb>` · "
+        f"{{download}}`its recorded results (JSON) <../downloads/{name}.json>` · "
+        "[the status of every run](../status.md).\n"
+        ":::\n"
+    )

@@ -106,6 +106,34 @@ def is_current(name: str, key: str) -> bool:
     return bool(data.get("complete")) and data.get("provenance", {}).get("run_key") == key
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_abandoned_runs(scratch_root: Path) -> list[Path]:
+    """Delete the scratch folders of runs whose process is gone (killed, e.g. by SIGKILL, before
+    it could clean up); folders of live runs are left alone. Returns the deleted folders."""
+    removed = []
+    for folder in scratch_root.iterdir():
+        owner = folder / "owner.pid"
+        try:
+            pid = int(owner.read_text())
+        except (OSError, ValueError):
+            pid = None
+        if pid is None and time.time() - folder.stat().st_mtime < 60:
+            continue  # just created by another run that has not written its owner yet
+        if pid is None or not _alive(pid):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
 def execute(
     name: str,
     profile: str = DEFAULT_PROFILE,
@@ -132,7 +160,9 @@ def execute(
     notebook = read_notebook_source(notebook_path(name))
     scratch_root = out / ".runs"
     scratch_root.mkdir(parents=True, exist_ok=True)
+    remove_abandoned_runs(scratch_root)
     scratch = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=scratch_root))
+    (scratch / "owner.pid").write_text(f"{os.getpid()}\n")
     env_before = {k: os.environ.get(k) for k in (*KERNEL_ENV, RESULTS_ENV, RUN_KEY_ENV)}
     os.environ.update(KERNEL_ENV)
     os.environ[RESULTS_ENV] = str(scratch / "results.json")
@@ -185,7 +215,7 @@ def load_results(results_dir: Path = RESULTS) -> dict[str, dict[str, Any]]:
 
 def stage_book(stage: Path = BUILD / "book") -> Path:
     """Assemble the book's source: the pages in ``book/``, the executed notebooks, generated pages."""
-    from .bookpages import claims_page, status_page
+    from .bookpages import claims_page, reproduce_box, status_page
 
     missing = [n for n in notebook_names() if not (EXECUTED / f"{n}.ipynb").exists()]
     if missing:
@@ -195,9 +225,42 @@ def stage_book(stage: Path = BUILD / "book") -> Path:
     shutil.copytree(BOOK, stage)
     shutil.copytree(EXECUTED, stage / "executed")
     results = load_results()
+    downloads = stage / "downloads"  # linked with {download} from each chapter's Reproduce box
+    downloads.mkdir(parents=True)
+    for name in notebook_names():
+        shutil.copyfile(EXECUTED / f"{name}.ipynb", downloads / f"{name}.ipynb")
+        if (RESULTS / f"{name}.json").exists():
+            shutil.copyfile(RESULTS / f"{name}.json", downloads / f"{name}.json")
+        _append_markdown_cell(stage / "executed" / f"{name}.ipynb", reproduce_box(name, results.get(name)))
+    mathjax = mathjax_folder()
+    shutil.copytree(mathjax, stage / "_vendor" / "mathjax")  # html_static_path in _config.yml
     atomic_write_text(stage / "claims.md", claims_page(results))
     atomic_write_text(stage / "status.md", status_page(results))
     return stage
+
+
+def _append_markdown_cell(path: Path, text: str) -> None:
+    """Add a Markdown cell at the end of the notebook at ``path`` (a staged copy)."""
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.append(nbformat.v4.new_markdown_cell(text))
+    nbformat.write(notebook, path)
+
+
+MATHJAX_VERSION = "3.2.2"
+MATHJAX = ROOT / ".venv" / "mathjax" / "node_modules" / "mathjax" / "es5"
+
+
+def mathjax_folder() -> Path:
+    """MathJax's browser build, installed from the npm registry by ``make env`` (served with the
+    book so that equations render offline, with no CDN)."""
+    if not (MATHJAX / "tex-mml-chtml.js").exists():
+        raise RunError(
+            f"MathJax {MATHJAX_VERSION} is missing from {MATHJAX}; install it with `make env` "
+            f"(npm install --prefix .venv/mathjax mathjax@{MATHJAX_VERSION})"
+        )
+    return MATHJAX
 
 
 def build_book() -> Path:
