@@ -7,8 +7,8 @@ import time
 import pytest
 
 from superposition import pipeline
-from superposition.params import ParameterError
-from superposition.project import notebook_names
+from superposition.params import ParameterError, read_parameters
+from superposition.project import notebook_names, notebook_path
 
 
 @pytest.mark.parametrize(
@@ -25,6 +25,26 @@ def test_bad_parameters_are_rejected_before_any_kernel_starts(profile, overrides
     with pytest.raises(ParameterError, match=message):
         pipeline.execute("compressed_sensing", profile, overrides, output_dir="/nonexistent/never/written")
     assert time.time() - started < 5
+
+
+@pytest.mark.parametrize("name", notebook_names())
+def test_every_notebook_rejects_bad_input_before_any_computation(name, tmp_path):
+    """Unknown names, wrong types and unknown profiles before a kernel starts; an out-of-range
+    size in the notebook's validation cell, before anything is computed or published."""
+    size = next(p for p in read_parameters(notebook_path(name)) if type(p.default) is int)
+    before_kernel = [
+        ("default", {"no_such_parameter": 1}, r"unknown parameter 'no_such_parameter'.*allowed: profile, "),
+        ("default", {size.name: "many"}, rf"parameter '{size.name}' \(from the command line\) must be of type int"),
+        ("giant", {}, r"unknown profile 'giant'.*allowed: default, paper, smoke"),
+    ]
+    for profile, overrides, message in before_kernel:
+        started = time.time()
+        with pytest.raises(ParameterError, match=message):
+            pipeline.execute(name, profile, overrides, output_dir="/nonexistent/never/written")
+        assert time.time() - started < 5
+    with pytest.raises(pipeline.RunError, match=rf"ParameterError.*'{size.name}' must be int in \["):
+        pipeline.execute(name, "smoke", {size.name: -5}, output_dir=tmp_path)
+    assert not (tmp_path / "results" / f"{name}.json").exists()
 
 
 def test_cli_reports_bad_input_with_exit_code_2(capsys):
