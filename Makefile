@@ -70,6 +70,7 @@ benchmark: env ## time the batched solvers against the tools a user would otherw
 	$(PY) benchmarks/sae_training.py
 	$(PY) benchmarks/encoder_training.py
 	$(PY) benchmarks/voxel_ridge.py
+	$(PY) benchmarks/word_analogies.py
 
 clean: ## remove built outputs (keeps the environment)
 	rm -rf _build

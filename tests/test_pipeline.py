@@ -179,3 +179,25 @@ def test_a_book_build_without_mathjax_names_what_to_install(monkeypatch, tmp_pat
     monkeypatch.setattr(pipeline, "MATHJAX", tmp_path / "mathjax" / "es5")
     with pytest.raises(pipeline.RunError, match=r"MathJax 3.2.2 is missing from .*; install it with `make env`"):
         pipeline.mathjax_folder()
+
+
+def test_the_additivity_chapter_runs_on_a_folder_of_user_triplets(tmp_path):
+    """The paper profile's path (user A / B / A-and-B images), here with the shipped network."""
+    from PIL import Image
+
+    from superposition import images
+
+    crops = images.object_crops(["cat", "coffee", "rocket", "horse", "flower", "temple"], size=56)
+    for t in range(3):
+        folder = tmp_path / "triplets" / f"t{t}"
+        folder.mkdir(parents=True)
+        a, b = crops[2 * t], crops[2 * t + 1]
+        Image.fromarray(images.side_by_side(None, a, 112)).save(folder / "a.png")
+        Image.fromarray(images.side_by_side(b, None, 112)).save(folder / "b.jpg")
+        Image.fromarray(images.side_by_side(a, b, 112)).save(folder / "ab.png")
+    pipeline.execute("additivity", "smoke", {"triplet_dir": str(tmp_path / "triplets"), "canvas": 112}, output_dir=tmp_path / "out")
+    data = json.loads((tmp_path / "out" / "results" / "additivity.json").read_text())
+    results = {k: v["value"] for k, v in data["results"].items()}
+    assert data["complete"] and results["n_pairs_used"] == 3 and results["n_independent_pairs"] == 3
+    assert results["n_objects_used"] == 0 and results["image_analogy_top1_trained"] is None
+    assert results["example_pair_used"] == "t0"
