@@ -215,16 +215,13 @@ image_summary = {(kind, layer): summarise_space(feats[layer]) for kind, feats in
 pixels = image_sets.to_model_input(stimuli, canvas).flatten(1).numpy()
 pixel_summary = summarise_space(pixels)
 
-rows = []
-for (kind, layer), s in image_summary.items():
-    rows.append({"network": kind, "layer": layer, "sum sim": s.raw.sum_similarity.mean(), "baseline": s.raw.baseline.mean(), "gain": s.gain_raw,
-                 "gain (centred)": s.gain_centred, "centred CI": f"[{s.gain_centred_ci[0]:+.3f}, {s.gain_centred_ci[1]:+.3f}]",
-                 "top-1": s.centred.top1, "p t-test": s.p_ttest, "p Wilcoxon": s.p_wilcoxon, "p permutation": s.p_permutation})  # fmt: skip
-s = pixel_summary
-rows.append({"network": "pixels", "layer": "-", "sum sim": s.raw.sum_similarity.mean(), "baseline": s.raw.baseline.mean(), "gain": s.gain_raw,
-             "gain (centred)": s.gain_centred, "centred CI": f"[{s.gain_centred_ci[0]:+.3f}, {s.gain_centred_ci[1]:+.3f}]",
-             "top-1": s.centred.top1, "p t-test": s.p_ttest, "p Wilcoxon": s.p_wilcoxon, "p permutation": s.p_permutation})  # fmt: skip
-image_table = pd.DataFrame(rows)
+def table_row(network_name: str, layer: str, s: additivity.AdditivitySummary) -> dict:
+    return {"network": network_name, "layer": layer, "sum sim": s.raw.sum_similarity.mean(), "baseline": s.raw.baseline.mean(), "gain": s.gain_raw,
+            "gain (centred)": s.gain_centred, "centred CI": f"[{s.gain_centred_ci[0]:+.3f}, {s.gain_centred_ci[1]:+.3f}]",
+            "top-1": s.centred.top1, "p t-test": s.p_ttest, "p Wilcoxon": s.p_wilcoxon, "p permutation": s.p_permutation}  # fmt: skip
+
+
+image_table = pd.DataFrame([table_row(kind, layer, s) for (kind, layer), s in image_summary.items()] + [table_row("pixels", "-", pixel_summary)])
 image_table.round(4)
 
 # %%
