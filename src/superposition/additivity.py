@@ -114,13 +114,19 @@ def object_bootstrap(values: np.ndarray, pairs: np.ndarray, n_boot: int = 2000, 
     return float(low), float(high)
 
 
-def _relabelled_pairs(pairs: np.ndarray, permutations: np.ndarray) -> np.ndarray:
-    """(n_perm, n_pairs): index of pair (π(i), π(j)) for every permutation π (rows of
-    ``permutations``, (n_perm, n_objects)) and pair (i, j)."""
-    n_objects = permutations.shape[1]
+def _pair_index(pairs: np.ndarray, n_objects: int) -> np.ndarray:
+    """(n_objects, n_objects) int64: the row of pair {i, j} in ``pairs`` at [i, j] and [j, i]; −1
+    where the pair is absent."""
     lookup = np.full((n_objects, n_objects), -1, dtype=np.int64)
     lookup[pairs[:, 0], pairs[:, 1]] = np.arange(len(pairs))
     lookup[pairs[:, 1], pairs[:, 0]] = np.arange(len(pairs))
+    return lookup
+
+
+def _relabelled_pairs(pairs: np.ndarray, permutations: np.ndarray) -> np.ndarray:
+    """(n_perm, n_pairs): index of pair (π(i), π(j)) for every permutation π (rows of
+    ``permutations``, (n_perm, n_objects)) and pair (i, j)."""
+    lookup = _pair_index(pairs, permutations.shape[1])
     mapped = lookup[permutations[:, pairs[:, 0]], permutations[:, pairs[:, 1]]]
     if (mapped < 0).any():
         raise ValueError("the pairs must contain every pair of the objects for the permutation test")
@@ -152,11 +158,10 @@ def disjoint_pairs(pairs: np.ndarray, seed: int = 0) -> np.ndarray:
     pairs = np.asarray(pairs, dtype=np.int64)
     n_objects = int(pairs.max()) + 1
     order = torch.randperm(n_objects, generator=make_generator(seed, 73)).numpy()
-    lookup = {tuple(sorted(p)): k for k, p in enumerate(pairs.tolist())}
-    chosen = [lookup.get(tuple(sorted((int(order[t]), int(order[t + 1]))))) for t in range(0, n_objects - 1, 2)]
-    if any(c is None for c in chosen):
+    chosen = _pair_index(pairs, n_objects)[order[0 : n_objects - 1 : 2], order[1:n_objects:2]]
+    if (chosen < 0).any():
         raise ValueError("the pairs must contain every pair of the objects to draw disjoint pairs")
-    return np.array(chosen, dtype=np.int64)
+    return chosen
 
 
 def paired_tests(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -184,9 +189,7 @@ def composite_analogies(objects: np.ndarray, ab: np.ndarray, pairs: np.ndarray, 
         mean = torch.cat([o, c]).mean(dim=0)
         o, c = o - mean, c - mean
     n_objects = o.shape[0]
-    lookup = np.full((n_objects, n_objects), -1, dtype=np.int64)
-    lookup[pairs[:, 0], pairs[:, 1]] = np.arange(len(pairs))
-    lookup[pairs[:, 1], pairs[:, 0]] = np.arange(len(pairs))
+    lookup = _pair_index(pairs, n_objects)
     source, removed, added, target = [], [], [], []
     for p, (i, j) in enumerate(pairs.tolist()):
         for k in range(n_objects):

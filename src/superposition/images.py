@@ -125,15 +125,19 @@ def image_folder(path: str | Path, n_images: int, size: int = 224) -> np.ndarray
     files = sorted(p for p in root.rglob("*") if p.suffix.lower() in (".jpeg", ".jpg", ".png"))
     if len(files) < n_images:
         raise ValueError(f"image folder {root} holds {len(files)} images; {n_images} were asked for")
-    short = round(size * 256 / 224)
     out = np.empty((n_images, size, size, 3), dtype=np.uint8)
     for i, file in enumerate(files[:n_images]):
-        image = Image.open(file).convert("RGB")
-        scale = short / min(image.size)
-        image = image.resize((max(size, round(image.width * scale)), max(size, round(image.height * scale))), Image.BILINEAR)
-        left, top = (image.width - size) // 2, (image.height - size) // 2
-        out[i] = np.asarray(image.crop((left, top, left + size, top + size)))
+        out[i] = resize_and_centre_crop(Image.open(file).convert("RGB"), size, round(size * 256 / 224), Image.BILINEAR)
     return out
+
+
+def resize_and_centre_crop(image, size: int, short_side: int, resample: int) -> np.ndarray:
+    """(size, size, 3) uint8: a PIL ``image`` resized so that its shorter side is ``short_side``
+    (at least ``size``), then its centre ``size`` x ``size`` pixels."""
+    scale = short_side / min(image.size)
+    image = image.resize((max(size, round(image.width * scale)), max(size, round(image.height * scale))), resample)
+    left, top = (image.width - size) // 2, (image.height - size) // 2
+    return np.asarray(image.crop((left, top, left + size, top + size)))
 
 
 def to_model_input(
@@ -289,8 +293,5 @@ def image_triplets(path: str | Path, size: int = 224) -> tuple[list[str], np.nda
                 image = Image.open(found[0]).convert("RGB")
             except (UnidentifiedImageError, OSError) as error:
                 raise ValueError(f"cannot read image {found[0]}: {error}") from error
-            scale = size / min(image.size)
-            image = image.resize((max(size, round(image.width * scale)), max(size, round(image.height * scale))), Image.BICUBIC)
-            left, top = (image.width - size) // 2, (image.height - size) // 2
-            out[t, r] = np.asarray(image.crop((left, top, left + size, top + size)))
+            out[t, r] = resize_and_centre_crop(image, size, size, Image.BICUBIC)
     return [f.name for f in folders], out
