@@ -167,6 +167,36 @@ def _penalty_factors(g: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return left[:, keep] * sing[keep], right_t[keep].mT
 
 
+LOO_ROW_CHUNK = 128
+"""Train samples per step of the per-target leave-one-out errors: small enough that a step's
+residuals for every penalty stay near the cache, large enough for efficient products."""
+
+
+def _loo_mse_per_target(solver: _LooSolver, g: torch.Tensor, d: torch.Tensor) -> torch.Tensor:
+    """Mean squared leave-one-out error per penalty and target: ``(n_alphas, n_targets)``.
+
+    ``g``: (n_alphas, r) penalty factors ``alpha / (s^2 + alpha)``; ``d``: (n, n_alphas) the
+    leave-one-out denominators. The residuals ``R + u diag(g_a) z`` of every penalty are built
+    from the ``m`` products ``u diag(b_j) z`` of the factorisation ``g = a b'``
+    (:func:`_penalty_factors`, ``m <= n_alphas``), a chunk of ``LOO_ROW_CHUNK`` samples at a
+    time, so that no ``(m, n, t)`` or ``(n_alphas, n, t)`` array is ever held.
+    """
+    u, z, resid = solver.u, solver.z, solver.resid
+    n, t = resid.shape
+    factor_a, factor_b = _penalty_factors(g)  # (n_alphas, m), (r, m)
+    m = factor_a.shape[1]
+    scaled_z = (factor_b.mT[:, :, None] * z[None]).transpose(0, 1).reshape(z.shape[0], m * t)  # (r, m t): [b_1 z | ... | b_m z]
+    inv_d = 1.0 / d  # (n, n_alphas)
+    mse = torch.zeros(g.shape[0], t, dtype=u.dtype, device=u.device)
+    for start in range(0, n, LOO_ROW_CHUNK):
+        rows = slice(start, min(start + LOO_ROW_CHUNK, n))
+        looe = factor_a @ (u[rows] @ scaled_z).view(-1, m, t)  # (n_rows, n_alphas, t): u diag(g_a) z
+        looe += resid[rows, None, :]
+        looe *= inv_d[rows, :, None]
+        mse += torch.einsum("nat,nat->at", looe, looe)
+    return mse / n
+
+
 def _loo_mse(solver: _LooSolver, alphas: torch.Tensor, per_target: bool) -> torch.Tensor:
     """Mean squared leave-one-out error: (n_alphas,) shared, or (n_alphas, n_targets) per target."""
     u, s2, z, resid = solver.u, solver.s2, solver.z, solver.resid
@@ -174,19 +204,7 @@ def _loo_mse(solver: _LooSolver, alphas: torch.Tensor, per_target: bool) -> torc
     g = alphas[:, None] / (s2[None, :] + alphas[:, None])  # (n_alphas, r)
     d = solver.base[:, None] + (u * u) @ g.mT  # (n, n_alphas): alpha * diag(G^-1)
     if per_target:
-        # u diag(g_a) z for every penalty a from m products u diag(b_j) z (g = a b', m <= n_alphas)
-        factor_a, factor_b = _penalty_factors(g)
-        mse = torch.empty(len(alphas), t, dtype=u.dtype, device=u.device)
-        if factor_a.shape[1] < len(alphas):
-            parts = torch.stack([u @ (factor_b[:, j, None] * z) for j in range(factor_a.shape[1])])  # (m, n, t)
-            for a in range(len(alphas)):
-                looe = (resid + torch.tensordot(factor_a[a], parts, dims=1)) / d[:, a, None]
-                mse[a] = (looe * looe).mean(dim=0)
-        else:
-            for a in range(len(alphas)):
-                looe = (resid + u @ (g[a, :, None] * z)) / d[:, a, None]
-                mse[a] = (looe * looe).mean(dim=0)
-        return mse
+        return _loo_mse_per_target(solver, g, d)
     # Shared penalty: sum_i w_ai |R_i + (u diag(g_a) z)_i|^2 with w = 1 / d^2, expanded as
     #   w_a' |R_i|^2  +  2 sum_k g_ak [(u * R z')' w_a]_k  +  g_a' (z z' * u' diag(w_a) u) g_a.
     # The last term needs u' diag(w_a) u for every penalty; the leverage weights w (n, n_alphas)
@@ -338,9 +356,10 @@ def ridge_predictivity(
         The folds are ``KFold(n_folds, shuffle=True, random_state=seed)``.
     target_batch_size : int or None
         Targets (e.g. voxels) handled at once: the memory of a fold is bounded by about
-        ``(m + 3) * n_train * target_batch_size`` numbers (``m`` <= ``len(alphas)``, the numerical
-        rank of the penalty factors) on top of the data; None: all at once. Results do not
-        depend on it.
+        ``(m * r + 3 * n_train) * target_batch_size`` numbers on top of the data (``r`` <=
+        ``min(n_train, n_source_units)`` the rank of the train design, ``m`` <= ``len(alphas)``
+        the numerical rank of the penalty factors); None: all at once. Results do not depend
+        on it.
     device, dtype
         Where and in which precision to compute (``"cpu"``, float64 by default).
 
