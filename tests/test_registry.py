@@ -82,3 +82,20 @@ def test_update_expected_rewrites_values_and_keeps_the_rest(tmp_path):
     assert entries[("nb", "a")].expected == 2.5 and entries[("nb", "b")].expected == [3, 4, 5]
     assert entries[("other", "a")].expected == 7.0 and entries[("nb", "c")].expected == 3.0
     assert entries[("nb", "c")].claim.verdict == "holds" and path.read_text().startswith("# a comment")
+
+
+def test_update_expected_replaces_a_wrapped_list_and_never_writes_an_invalid_file(tmp_path):
+    path = tmp_path / "claims.yaml"
+    original = (
+        "- key: b\n  notebook: nb\n  expected: [0.1, 0.2,\n    0.3, 0.4]\n  atol: 0.5\n"
+        "- key: c\n  notebook: nb\n  expected: 3.0\n  rtol: 0.1\n"
+        "- key: d\n  notebook: nb\n  expected: some text\n"
+    )
+    path.write_text(original)
+    update_expected("nb", {"results": {"b": {"value": [1, 2, 3, 4, 5]}}}, path=path)
+    entries = {e.key: e for e in load_registry(path)}
+    assert entries["b"].expected == [1, 2, 3, 4, 5] and entries["c"].expected == 3.0
+    path.write_text(original)
+    with pytest.raises(RegistryError, match="needs a stated tolerance"):  # d turns into a number without a tolerance
+        update_expected("nb", {"results": {"d": {"value": 2.0}}}, path=path)
+    assert path.read_text() == original

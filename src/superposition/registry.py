@@ -106,7 +106,12 @@ def _close(value: Any, expected: Any, atol: float, rtol: float) -> bool:
 
 def load_registry(path: Path = REGISTRY) -> list[Entry]:
     """Read and validate the registry file."""
-    raw = yaml.safe_load(path.read_text()) or []
+    return parse_registry(path.read_text(), path)
+
+
+def parse_registry(text: str, path: Path = REGISTRY) -> list[Entry]:
+    """Validate registry ``text`` (the contents of ``path``, named in the errors)."""
+    raw = yaml.safe_load(text) or []
     if not isinstance(raw, list):
         raise RegistryError(f"{path} must hold a list of entries")
     entries, seen = [], set()
@@ -196,11 +201,11 @@ def update_expected(notebook: str, results: dict[str, Any], keys: list[str] | No
     recorded = results["results"]
     lines = path.read_text().splitlines(keepends=True)
     out: list[str] = []
-    updated, current_key, current_nb, skipping_list = [], None, None, False
+    updated, current_key, current_nb, skipping_value = [], None, None, False
     for line in lines:
-        if skipping_list and line.startswith("  - "):
-            continue  # an old block-style list value, replaced below
-        skipping_list = False
+        if skipping_value and line.startswith(("  - ", "    ")):
+            continue  # the rest of the old value (block-style items, or a wrapped flow list)
+        skipping_value = False
         if line.startswith("- key: "):
             current_key, current_nb = line[len("- key: ") :].strip(), None
         elif line.startswith("  notebook: "):
@@ -214,12 +219,13 @@ def update_expected(notebook: str, results: dict[str, Any], keys: list[str] | No
             text = yaml.safe_dump(recorded[current_key]["value"], default_flow_style=True, width=10_000)
             text = text.strip().removesuffix("...").strip()
             out.append(f"  expected: {text}\n")
-            skipping_list = line.strip() == "expected:"
+            skipping_value = True
             updated.append(current_key)
             continue
         out.append(line)
-    atomic_write_text(path, "".join(out))
-    load_registry(path)  # still valid
+    text = "".join(out)
+    parse_registry(text, path)  # still valid, or the file is left as it was
+    atomic_write_text(path, text)
     return updated
 
 
