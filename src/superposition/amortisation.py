@@ -120,13 +120,13 @@ def score_cells(truth: torch.Tensor, estimate: torch.Tensor) -> tuple[np.ndarray
     each (n_problems,): the mean correlation coefficient (one-to-one matching) and the mean over features
     of the best absolute correlation with any latent; 0 where every latent is silent. Features
     that never fire on the evaluation samples are left out."""
-    from .metrics.recovery_scores import feature_latent_correlations, mean_correlation_coefficient
+    from .metrics.recovery_scores import feature_latent_correlations, matched_correlation
 
     mcc, best = np.zeros(truth.shape[0]), np.zeros(truth.shape[0])
     for c in range(truth.shape[0]):
         varying = truth[c].std(dim=0) > 0  # a feature silent on every evaluation sample cannot be scored
         if not bool((estimate[c].std(dim=0) > 0).any()) or not bool(varying.any()):
             continue
-        mcc[c] = mean_correlation_coefficient(truth[c][:, varying], estimate[c])
-        best[c] = feature_latent_correlations(truth[c][:, varying], estimate[c]).max(axis=1).mean()
+        corr = feature_latent_correlations(truth[c][:, varying], estimate[c])
+        mcc[c], best[c] = matched_correlation(corr), corr.max(axis=1).mean()
     return mcc, best

@@ -105,6 +105,12 @@ def mean_correlation_coefficient(
     -------
     float
     """
-    corr = feature_latent_correlations(features, latents, device=device, dtype=dtype)
+    return matched_correlation(feature_latent_correlations(features, latents, device=device, dtype=dtype))
+
+
+def matched_correlation(corr: NDArray[np.float64]) -> float:
+    """MCC from absolute correlations ``corr``: (n_features, n_latents), as returned by
+    :func:`feature_latent_correlations`: the mean ``|r|`` of the best one-to-one matching, features
+    left unmatched counting as 0."""
     rows, cols = scipy.optimize.linear_sum_assignment(corr, maximize=True)
     return float(corr[rows, cols].sum() / corr.shape[0])
