@@ -82,3 +82,18 @@ def test_two_runs_at_once_do_not_overwrite_each_other(tmp_path):
     concurrent = json.loads((together / "results" / f"{NOTEBOOK}.json").read_text())["results"]
     assert {k: v["value"] for k, v in concurrent.items()} == {k: v["value"] for k, v in alone.items()}
     assert not any((together / ".runs").iterdir())
+
+
+def test_an_interrupt_that_the_kernel_only_printed_is_still_an_interrupt(tmp_path):
+    """ipykernel may stream a KeyboardInterrupt to stderr and carry on: such a notebook counts as interrupted."""
+    executed = tmp_path / "nb.ipynb"
+    cells = [
+        {"cell_type": "code", "outputs": [{"output_type": "stream", "name": "stdout", "text": ["fine\n"]}]},
+        {"cell_type": "markdown"},
+        {"cell_type": "code", "outputs": [{"output_type": "stream", "name": "stderr", "text": ["\n", "KeyboardInterrupt\n"]}]},
+        {"cell_type": "code", "outputs": [{"output_type": "error", "ename": "KeyboardInterrupt", "evalue": "", "traceback": []}]},
+    ]
+    executed.write_text(json.dumps({"cells": cells}))
+    assert pipeline.interrupted_cells(executed) == [2, 3]
+    executed.write_text(json.dumps({"cells": cells[:2]}))
+    assert pipeline.interrupted_cells(executed) == []

@@ -134,6 +134,21 @@ def remove_abandoned_runs(scratch_root: Path) -> list[Path]:
     return removed
 
 
+def interrupted_cells(executed: Path) -> list[int]:
+    """Indices of the cells of an executed notebook whose outputs show a ``KeyboardInterrupt``.
+
+    An interrupt normally fails its cell, but ipykernel sometimes only prints the
+    ``KeyboardInterrupt`` to the cell's stderr and carries on (ipython/ipykernel#845), so a run
+    interrupted by Ctrl-C could otherwise complete and be published."""
+    cells = json.loads(executed.read_text())["cells"]
+    return [
+        i
+        for i, cell in enumerate(cells)
+        for output in cell.get("outputs", [])
+        if output.get("ename") == "KeyboardInterrupt" or (output.get("output_type") == "stream" and "KeyboardInterrupt" in "".join(output.get("text", "")))
+    ]
+
+
 def execute(
     name: str,
     profile: str = DEFAULT_PROFILE,
@@ -180,6 +195,8 @@ def execute(
             log_output=False,
             execution_timeout=timeout,
         )
+        if interrupted := interrupted_cells(scratch / f"{name}.ipynb"):
+            raise RunError(f"{name}: interrupted (KeyboardInterrupt in cells {interrupted}); the previous outputs were left as they were")
         data = json.loads((scratch / "results.json").read_text())
         if not data.get("complete"):
             raise RunError(f"{name}: the notebook ended without calling run.finish(); its results are incomplete")
