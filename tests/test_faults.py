@@ -30,7 +30,11 @@ def _start_run(out: Path, notebook: str = NOTEBOOK, overrides: dict | None = Non
         """
     )
     env = {**os.environ, "SUPERPOSITION_QUIET": "1"}
-    return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # the child must not inherit an ignored SIGINT from the test process (an earlier test or the
+    # harness may leave SIGINT ignored, and Python keeps an inherited SIG_IGN): then no interrupt
+    # would ever reach it and the SIGINT case would test nothing
+    return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
 
 
 def _wait_until_mid_notebook(out: Path, process: subprocess.Popen, timeout: float = 120) -> None:
