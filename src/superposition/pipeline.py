@@ -156,11 +156,13 @@ def execute(
     force: bool = False,
     output_dir: Path | None = None,
     timeout: int = 1800,
+    env: dict[str, str] | None = None,
 ) -> Path:
     """Execute one notebook and publish its executed copy and results; return the results path.
 
     ``output_dir`` (default ``_build``) receives ``executed/<name>.ipynb`` and
-    ``results/<name>.json``. Raises :class:`ParameterError` before starting a kernel when the
+    ``results/<name>.json``. ``env`` adds environment variables for the kernel (for example a
+    forced CPU kernel path, or another cache folder). Raises :class:`ParameterError` before starting a kernel when the
     parameters are wrong, and :class:`RunError` when a cell fails.
     """
     import papermill
@@ -178,8 +180,9 @@ def execute(
     remove_abandoned_runs(scratch_root)
     scratch = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=scratch_root))
     (scratch / "owner.pid").write_text(f"{os.getpid()}\n")
-    env_before = {k: os.environ.get(k) for k in (*KERNEL_ENV, RESULTS_ENV, RUN_KEY_ENV)}
-    os.environ.update(KERNEL_ENV)
+    kernel_env = KERNEL_ENV | (env or {})
+    env_before = {k: os.environ.get(k) for k in (*kernel_env, RESULTS_ENV, RUN_KEY_ENV)}
+    os.environ.update(kernel_env)
     os.environ[RESULTS_ENV] = str(scratch / "results.json")
     os.environ[RUN_KEY_ENV] = key
     started = time.time()

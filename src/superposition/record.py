@@ -95,6 +95,8 @@ class Run:
         return str(self.parameters.get("profile", DEFAULT_PROFILE))
 
     def provenance(self) -> dict[str, Any]:
+        from .runtime import describe_cpu  # torch is loaded by then; the runner imports this module without it
+
         return {
             "parameters": self.parameters,
             "profile": self.profile,
@@ -103,6 +105,7 @@ class Run:
             "packages": package_versions(),
             "python": platform.python_version(),
             "platform": platform.platform(),
+            "cpu": dict(describe_cpu()),
             "started": datetime.fromtimestamp(self.started, timezone.utc).isoformat(timespec="seconds"),
             "wall_time_s": round(time.time() - self.started, 2),
             "run_key": os.environ.get(RUN_KEY_ENV, ""),

@@ -6,6 +6,7 @@ for the device, so the same parameters give the same numbers.
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 from collections.abc import Iterable, Iterator
@@ -42,6 +43,30 @@ def describe_device(device: torch.device) -> str:
     if device.type == "cuda":
         return f"cuda ({torch.cuda.get_device_name(device)})"
     return f"cpu ({torch.get_num_threads()} threads)"
+
+
+@functools.cache
+def describe_cpu() -> dict[str, str]:
+    """The CPU and the kernel path torch and MKL take on it: model name, torch's vector
+    capability (``AVX512``, ``AVX2``, ``DEFAULT``; forced by ``ATEN_CPU_CAPABILITY``), and the
+    forcing variables that are set (:data:`KERNEL_PATH_VARIABLES`)."""
+    import platform
+
+    model = platform.processor() or "unknown"
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    described = {"model": model, "capability": torch.backends.cpu.get_cpu_capability(), "threads": str(torch.get_num_threads())}
+    described |= {name: os.environ[name] for name in KERNEL_PATH_VARIABLES if name in os.environ}
+    return described
+
+
+KERNEL_PATH_VARIABLES = ("ATEN_CPU_CAPABILITY", "MKL_CBWR", "ONEDNN_MAX_CPU_ISA", "NPY_DISABLE_CPU_FEATURES")
+"""Environment variables that force torch's, MKL's, oneDNN's and numpy's CPU kernel paths."""
 
 
 def seed_everything(seed: int) -> torch.Generator:
