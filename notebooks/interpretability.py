@@ -57,6 +57,7 @@ image_expansion = 4  # SAE latents per unit of the image SAE
 n_boot = 2000  # bootstrap draws over units
 n_perm = 10000  # permutations for each gap's p-value
 seed = 0  # seed of the data, the SAEs, the rotations and the intruders
+cnn_seed = 0  # seed of the small CNN whose units get the image-intrusion test (the network chapter's source network)
 device = "auto"  # where SAEs and solvers run: auto (GPU if present), cpu or cuda
 
 # %%
@@ -103,6 +104,7 @@ params = validate(
         "n_boot": integer(100, 1_000_000),
         "n_perm": integer(100, 10_000_000),
         "seed": integer(0, 2**31 - 1),
+        "cnn_seed": integer(0, 2**31 - 1),
         "device": one_of("auto", "cpu", "cuda"),
     },
     notebook_path("interpretability"),
@@ -367,7 +369,7 @@ pd.DataFrame(examples)
 # ## Part 2b — image intrusion: the small CNN's units and SAE latents
 #
 # The same test on images: units of the small CNN trained on Fashion-MNIST (the network chapter's
-# seed 0, read out at the centre of {glue:text}`image_layer_used`), dense bases of that layer,
+# seed {glue:text}`image_cnn_seed_used`, read out at the centre of {glue:text}`image_layer_used`), dense bases of that layer,
 # and a TopK SAE with {glue:text}`image_expansion_used` latents per unit (the authors' network
 # recipe). The judge is an independent network, the pretrained EfficientNet-Lite0 (its pooled
 # last layer at 64 pixels), which never saw these codes. Images have no frequency, so intruders
@@ -375,7 +377,7 @@ pd.DataFrame(examples)
 
 # %%
 eval_images = image_sets.fashion_mnist("test")[0][:n_images]
-small_cnn = cnn.fashion_mnist_cnns(cnn.CnnConfig(), (0,), 60000, torch_device)[0][0]
+small_cnn = cnn.fashion_mnist_cnns(cnn.CnnConfig(), (cnn_seed,), 60000, torch_device)[0][0]
 unit_acts = np.asarray(features.extract_features(small_cnn, eval_images, [image_units], "centre", cnn.FASHION_MNIST_PREPROCESS, batch_size=512, device=torch_device)[image_units], dtype=np.float64)
 live_units = unit_acts.std(axis=0) > 0
 unit_acts = unit_acts[:, live_units]
@@ -409,6 +411,7 @@ run.record("image_gap_sae_vs_rotation", float(image_gap), "image intrusion accur
 run.record("image_p_sae_vs_rotation", intrusion.permutation_gap_test(image_correct["TopK SAE"], image_correct["rotation"], n_perm, seed), "two-sided permutation p")
 run.record("image_gap_neurons_vs_rotation", float(image_correct["neurons"].mean() - image_correct["rotation"].mean()), "neurons minus random rotations")
 run.record("image_layer_used", image_units, "small-CNN layer")
+run.record("image_cnn_seed_used", cnn_seed, "seed of the small CNN")
 run.record("image_expansion_used", image_expansion, "image-SAE latents per unit")
 
 fig, axes = plt.subplots(3, n_top + 1, figsize=(8, 4.4))

@@ -39,7 +39,7 @@ n_features = 64  # features of the toy models
 feature_probability = 0.1  # probability that a feature is active in a sample (1 - sparsity)
 importance = "power"  # importance weights of the features: power (Paper A), geometric (TMS) or uniform
 widths = "8,16,32"  # hidden widths of the toy models, comma-separated
-source_seed = 0  # initialisation seed of the source models
+source_seed = 0  # initialisation seed of the source models (and, counting up from it, of the TMS sweep's models)
 target_seed = 1  # initialisation seed of the target models
 n_steps = 10000  # training steps of the toy models, one fresh batch each
 batch_size = 1024  # samples per batch (toy models and SAEs)
@@ -632,7 +632,7 @@ theory.style.format(precision=4).hide(axis="index")
 
 # %%
 tms_probability = np.geomspace(1.0, 0.01, tms_probabilities)
-tms = toy.init_toy_models(20, [5] * tms_probabilities, list(range(tms_probabilities)), hidden_relu=False, device=torch_device)
+tms = toy.init_toy_models(20, [5] * tms_probabilities, [source_seed + i for i in range(tms_probabilities)], hidden_relu=False, device=torch_device)
 toy.train_toy_models(tms, toy.importance_weights(20, "geometric", decay=0.7), torch.tensor(tms_probability), tms_steps,
                      batch_size=batch_size, data_seed=data_seed + 1, log_every=max(1, tms_steps // 10), desc="TMS models")  # fmt: skip
 tms_represented = toy.represented_features(tms.weights).sum(dim=1).cpu().numpy()
