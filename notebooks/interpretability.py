@@ -377,7 +377,7 @@ pd.DataFrame(examples)
 
 # %%
 eval_images = image_sets.fashion_mnist("test")[0][:n_images]
-small_cnn = cnn.fashion_mnist_cnns(cnn.CnnConfig(), (cnn_seed,), 60000, torch_device)[0][0]
+small_cnn = cnn.fashion_mnist_cnns(cnn.CnnConfig(), (cnn_seed,), 60000, torch_device)[cnn_seed][0]
 unit_acts = np.asarray(features.extract_features(small_cnn, eval_images, [image_units], "centre", cnn.FASHION_MNIST_PREPROCESS, batch_size=512, device=torch_device)[image_units], dtype=np.float64)
 live_units = unit_acts.std(axis=0) > 0
 unit_acts = unit_acts[:, live_units]
