@@ -10,14 +10,13 @@ Usage (from the repository root; the Makefile wraps these)::
 A run validates parameter names and types before any kernel starts, executes into a temporary
 folder, and publishes ``_build/executed/<name>.ipynb`` and ``_build/results/<name>.json`` only
 after a complete run: an interrupted or failing run leaves the previous outputs as they were.
-A run whose inputs (notebook, library code, lock file, parameters) have not changed since the
-published one is skipped unless ``--force`` is given.
+A run whose inputs (notebook, the library modules it imports, lock file, parameters) have not
+changed since the published one is skipped unless ``--force`` is given.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
@@ -28,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .code_keys import digest, library_modules, notebook_sources
 from .params import (
     DEFAULT_PROFILE,
     ParameterError,
@@ -83,15 +83,15 @@ def resolve_parameters(
 
 
 def run_key(name: str, parameters: dict[str, ParameterValue]) -> str:
-    """A hash of everything that shapes a run's outputs."""
-    digest = hashlib.sha256()
-    files = [notebook_path(name), ROOT / "constraints.txt", *sorted((ROOT / "src").rglob("*.py"))]
-    for path in files:
-        if path.exists():
-            digest.update(path.relative_to(ROOT).as_posix().encode())
-            digest.update(path.read_bytes())
-    digest.update(json.dumps(parameters, sort_keys=True).encode())
-    return digest.hexdigest()[:16]
+    """A hash of everything that shapes a run's outputs: the notebook, the library modules it
+    imports (directly or through other modules, :func:`.code_keys.library_modules`), the lock
+    file and the parameters. Editing a module no notebook imports (the book's pages, the
+    registry) makes no run stale."""
+    path = notebook_path(name)
+    files = [path, ROOT / "constraints.txt", *library_modules(notebook_sources(path))]
+    hashed = digest(files, ROOT)
+    hashed.update(json.dumps(parameters, sort_keys=True).encode())
+    return hashed.hexdigest()[:16]
 
 
 def is_current(name: str, key: str) -> bool:
