@@ -1,16 +1,47 @@
 """The NSD loader, read back from a miniature release written in the release's own formats."""
 
+from pathlib import Path
+
 import nibabel
 import numpy as np
 import pytest
-from scipy.io import loadmat
+from scipy.io import loadmat, savemat
 
 from superposition import downloads, nsd
 
 
+def write_fixture(root: str | Path, subject: int = 1, shape: tuple[int, int, int] = (6, 5, 4), n_sessions: int = 2, seed: int = 0) -> Path:
+    """A miniature NSD release under ``root`` in exactly the release's formats (MATLAB v5 design,
+    gzipped NIfTI-1 volumes, int16 betas x 300, 750 trials per session), for ``subject`` and its
+    first ``n_sessions`` sessions; voxel responses are random. Returns ``root``."""
+    rng = np.random.default_rng(seed)
+    root = Path(root)
+    affine = np.diag([1.8, 1.8, 1.8, 1.0])
+
+    def save(relative: str, data: np.ndarray) -> None:
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nibabel.save(nibabel.Nifti1Image(data, affine), path)
+
+    subjectim = np.stack([rng.permutation(73000)[:10000] + 1 for _ in range(8)])
+    shared = subjectim[subject - 1, rng.choice(10000, 1000, replace=False)]
+    masterordering = rng.integers(1, 10001, size=30000)
+    path = root / nsd.relative_path("design")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    savemat(path, {"masterordering": masterordering[None, :], "subjectim": subjectim, "sharedix": np.sort(shared)[None, :]})
+    labels = rng.integers(-1, 8, size=shape).astype(np.int32)
+    for atlas in sorted({atlas for atlas, _ in nsd.ROIS.values()}):
+        save(nsd.relative_path(atlas, subject), labels)
+    save(nsd.relative_path("ncsnr", subject), rng.uniform(0.0, 1.5, size=shape).astype(np.float32))
+    for session in range(1, n_sessions + 1):
+        betas = np.round(rng.normal(0.0, 2.0, size=shape + (nsd.TRIALS_PER_SESSION,)) * nsd.BETA_SCALE).astype(np.int16)
+        save(nsd.relative_path("betas", subject, session), betas)
+    return root
+
+
 @pytest.fixture(scope="module")
 def release(tmp_path_factory):
-    return nsd.write_fixture(tmp_path_factory.mktemp("nsd"), subject=1, n_sessions=2)
+    return write_fixture(tmp_path_factory.mktemp("nsd"), subject=1, n_sessions=2)
 
 
 def test_the_fixture_has_the_release_layout_and_formats(release):

@@ -55,7 +55,6 @@ def test_diagnostics_on_known_geometries():
     # two orthogonal unit features, then an antipodal pair sharing one dimension, then a dropped feature
     w = torch.tensor([[[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]], [[1.0, 0.0], [-1.0, 0.0], [0.0, 0.0]]], dtype=torch.float64)
     np.testing.assert_allclose(toy.feature_norms(w).numpy(), [[1, 1, 0], [1, 1, 0]])
-    np.testing.assert_allclose(toy.superposition_interference(w).numpy(), [[0, 0, 0], [1, 1, 0]], atol=1e-12)
     np.testing.assert_allclose(toy.feature_dimensionality(w).numpy(), [[1, 1, 0], [0.5, 0.5, 0]], atol=1e-12)
     np.testing.assert_allclose(toy.dimensions_per_feature(w, torch.tensor([2, 2])).numpy(), [1.0, 1.0])
     # against a plain loop on random weights
@@ -64,7 +63,6 @@ def test_diagnostics_on_known_geometries():
         for f in range(6):
             unit = r[i, f] / r[i, f].norm()
             dots = torch.stack([(unit @ r[i, g]) ** 2 for g in range(6)])
-            assert float(toy.superposition_interference(r)[i, f]) == pytest.approx(float(dots.sum() - dots[f]))
             assert float(toy.feature_dimensionality(r)[i, f]) == pytest.approx(float(r[i, f].norm() ** 2 / dots.sum()))
 
 

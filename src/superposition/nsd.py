@@ -19,8 +19,7 @@ copy of the release (``root``). The release layout, relative to its root::
 :func:`load_responses` reads one subject's betas in one ROI, session by session (z-scored per
 voxel within each session, as NSD recommends, or raw), and averages the repeats of each image;
 :func:`noise_ceiling` turns ``ncsnr`` into the fraction of variance a perfect model could
-explain given how many trials were averaged (Allen et al. 2022). :func:`write_fixture` writes a
-small release in exactly this format, which the tests read.
+explain given how many trials were averaged (Allen et al. 2022).
 """
 
 from __future__ import annotations
@@ -223,35 +222,3 @@ def stimuli(nsd_ids: Sequence[int], root: str | Path | None = None, accept_terms
             raise ValueError(f"nsd_ids must lie in 0..{brick.shape[0] - 1}")
         images = brick[unique]  # h5py reads strictly increasing indices
     return images[inverse]
-
-
-def write_fixture(root: str | Path, subject: int = 1, shape: tuple[int, int, int] = (6, 5, 4), n_sessions: int = 2, seed: int = 0) -> Path:
-    """A miniature NSD release under ``root`` in exactly the release's formats (MATLAB v5 design,
-    gzipped NIfTI-1 volumes, int16 betas x 300, 750 trials per session), for ``subject`` and its
-    first ``n_sessions`` sessions; voxel responses are random. Returns ``root``."""
-    import nibabel
-    from scipy.io import savemat
-
-    rng = np.random.default_rng(seed)
-    root = Path(root)
-    affine = np.diag([1.8, 1.8, 1.8, 1.0])
-
-    def save(relative: str, data: np.ndarray) -> None:
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        nibabel.save(nibabel.Nifti1Image(data, affine), path)
-
-    subjectim = np.stack([rng.permutation(73000)[:10000] + 1 for _ in range(8)])
-    shared = subjectim[subject - 1, rng.choice(10000, 1000, replace=False)]
-    masterordering = rng.integers(1, 10001, size=30000)
-    path = root / relative_path("design")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    savemat(path, {"masterordering": masterordering[None, :], "subjectim": subjectim, "sharedix": np.sort(shared)[None, :]})
-    labels = rng.integers(-1, 8, size=shape).astype(np.int32)
-    for atlas in sorted({atlas for atlas, _ in ROIS.values()}):
-        save(relative_path(atlas, subject), labels)
-    save(relative_path("ncsnr", subject), rng.uniform(0.0, 1.5, size=shape).astype(np.float32))
-    for session in range(1, n_sessions + 1):
-        betas = np.round(rng.normal(0.0, 2.0, size=shape + (TRIALS_PER_SESSION,)) * BETA_SCALE).astype(np.int16)
-        save(relative_path("betas", subject, session), betas)
-    return root

@@ -252,12 +252,6 @@ def _overlaps(weights: torch.Tensor) -> torch.Tensor:
     return (unit @ weights.transpose(-1, -2)) ** 2
 
 
-def superposition_interference(weights: torch.Tensor) -> torch.Tensor:
-    """``sum_{j != i} (W_hat_i . W_j)^2`` per feature: (n_instances, n_features). 0: orthogonal to all others."""
-    overlaps = _overlaps(weights)
-    return overlaps.sum(dim=-1) - torch.diagonal(overlaps, dim1=-2, dim2=-1)
-
-
 def dimensions_per_feature(weights: torch.Tensor, widths: torch.Tensor) -> torch.Tensor:
     """``D* = m / ||W||_F^2`` per instance: (n_instances,). Sticks at 1 and 1/2 in TMS."""
     return widths.to(weights.dtype) / (weights**2).sum(dim=(-2, -1))
