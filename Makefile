@@ -10,16 +10,16 @@ NB ?=
 PROFILE ?= default
 PARAMS ?=
 PIPELINE := $(PY) -m superposition.pipeline
-MATHJAX_VERSION := 3.2.2
+MATHJAX_VERSION := $(shell sed -n 's/^MATHJAX_VERSION = "\(.*\)"$$/\1/p' src/superposition/pipeline.py)
 MATHJAX := $(VENV)/mathjax/node_modules/mathjax/es5/tex-mml-chtml.js
 export PYTHONHASHSEED := 0
 export SUPERPOSITION_QUIET ?= 0
 
-.PHONY: help env notebooks book run test benchmark params clean browser
+.PHONY: help env notebooks book run test test-fast benchmark params clean browser kernel-check replicates
 
 help: ## list the targets
 	@echo "Targets (run from the repository root):"
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-13s %s\n", $$1, $$2}'
 	@echo ""
 	@echo "Examples:"
 	@echo "  make book                                   # the whole book with default parameters"
@@ -57,6 +57,17 @@ params: env ## list the parameters and profiles of NB=<name>
 
 test: env browser ## run the whole test suite (unit tests, notebook execution, registry, strict book build, pages in a browser)
 	$(PY) -m pytest
+
+kernel-check: env ## run the notebooks (NB=<name>, default all) at their defaults on another CPU kernel path and compare with the registry
+	$(PY) -m superposition.kernel_check $(if $(NB),--notebooks $(NB))
+
+replicates: env ## maintainers: replicate runs of NB=<name> (RUNS=8 in all) and the trained tolerances they give, into book/
+	@test -n "$(NB)" || { echo "error: give the notebook, e.g. make replicates NB=toy_alignment"; exit 2; }
+	$(PY) -m superposition.replicates run $(NB) --runs $(or $(RUNS),8)
+	$(PY) -m superposition.replicates tolerances $(NB)
+
+test-fast: env ## the quick tier while working on the library: unit tests and fast paths against references (no notebook, no browser)
+	$(PY) -m pytest -m "not notebook and not browser"
 
 browser: ## install Debian's chromium for the page tests where it is missing (as root, or with sudo)
 	@command -v chromium >/dev/null 2>&1 || { \

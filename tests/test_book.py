@@ -10,7 +10,9 @@ from bs4 import BeautifulSoup
 from superposition.bookpages import is_default_run
 from superposition.params import read_notebook_source
 from superposition.project import notebook_names, notebook_path
-from superposition.registry import check_results, load_registry
+from superposition.registry import check_results, failure_lines, load_registry
+
+pytestmark = pytest.mark.notebook
 
 GLUE_TEXT = re.compile(r"\{glue:text\}`([a-z0-9_]+)(?::([^`]*))?`")
 
@@ -26,12 +28,7 @@ def test_every_notebook_ran_completely_with_defaults(published_book):
 def test_every_registered_number_is_reproduced(published_book):
     checks, unregistered = check_results(load_registry(), published_book["results"])
     assert not unregistered, f"recorded but not in book/claims.yaml: {unregistered}"
-    failures = [
-        f"{c.entry.notebook}:{c.entry.key} = {c.value!r}, expected {c.entry.expected!r} ({c.entry.tolerance_text})"
-        + ("" if c.claim_holds is None else f", claim holds: {c.claim_holds}, registered: {c.entry.claim.verdict}")
-        for c in checks
-        if not c.passed
-    ]
+    failures = failure_lines(checks)
     assert not failures, "\n".join(failures)
     registered_notebooks = {e.notebook for e in load_registry()}
     assert registered_notebooks <= set(notebook_names())

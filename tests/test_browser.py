@@ -18,6 +18,8 @@ from bs4 import BeautifulSoup
 
 from superposition.project import BUILD, notebook_names
 
+pytestmark = [pytest.mark.notebook, pytest.mark.browser]
+
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -53,6 +53,7 @@ def _published(out: Path) -> dict[Path, bytes]:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
+@pytest.mark.notebook
 def test_an_interrupted_run_keeps_the_previous_outputs_and_the_next_run_completes(tmp_path, signum):
     pipeline.execute(NOTEBOOK, "smoke", output_dir=tmp_path)
     before = _published(tmp_path)
@@ -69,6 +70,7 @@ def test_an_interrupted_run_keeps_the_previous_outputs_and_the_next_run_complete
     assert not any((tmp_path / ".runs").iterdir()), "the abandoned scratch folder was cleaned up"
 
 
+@pytest.mark.notebook
 def test_two_runs_at_once_do_not_overwrite_each_other(tmp_path):
     """What ``make -j2`` or two terminals do: two notebooks (one of them filling the shared
     feature cache) executed into the same output folder at the same time."""

@@ -28,6 +28,7 @@ def test_bad_parameters_are_rejected_before_any_kernel_starts(profile, overrides
 
 
 @pytest.mark.parametrize("name", notebook_names())
+@pytest.mark.notebook
 def test_every_notebook_rejects_bad_input_before_any_computation(name, tmp_path):
     """Unknown names, wrong types and unknown profiles before a kernel starts; an out-of-range
     size in the notebook's validation cell, before anything is computed or published."""
@@ -73,6 +74,7 @@ def _values(folder):
     return data, {k: v["value"] for k, v in data["results"].items()}
 
 
+@pytest.mark.notebook
 def test_same_parameters_give_identical_numbers(smoke_runs):
     (data, first), (_, second) = _values(smoke_runs[0]), _values(smoke_runs[1])
     assert data["complete"] and data["provenance"]["profile"] == "smoke"
@@ -80,6 +82,7 @@ def test_same_parameters_give_identical_numbers(smoke_runs):
 
 
 @pytest.mark.parametrize("name", [n for n in notebook_names() if n != "compressed_sensing"])
+@pytest.mark.notebook
 def test_every_notebook_records_identical_numbers_when_run_twice(tmp_path, name):
     """Determinism on the CPU: the smoke profile twice (compressed_sensing: the test above)."""
     values = []
@@ -91,6 +94,7 @@ def test_every_notebook_records_identical_numbers_when_run_twice(tmp_path, name)
     assert values[0] == values[1], [k for k in values[0] if values[0][k] != values[1].get(k)]
 
 
+@pytest.mark.notebook
 def test_a_failing_run_keeps_the_previous_outputs(smoke_runs):
     folder = smoke_runs[0]
     before = {p: p.read_bytes() for p in (folder / "results" / "compressed_sensing.json", folder / "executed" / "compressed_sensing.ipynb")}
@@ -114,6 +118,7 @@ def test_a_failing_run_keeps_the_previous_outputs(smoke_runs):
         ({"cnn_channels": "8,16"}, r"parameter 'cnn_channels' must give three channel counts"),
     ],
 )
+@pytest.mark.notebook
 def test_the_network_chapter_rejects_bad_input_before_any_computation(tmp_path, overrides, message):
     started = time.time()
     with pytest.raises(pipeline.RunError, match=message):
@@ -132,6 +137,7 @@ def test_the_network_chapter_rejects_bad_input_before_any_computation(tmp_path, 
         ({"nsd_roi": "V9"}, r"parameter 'nsd_roi' must be one of"),
     ],
 )
+@pytest.mark.notebook
 def test_the_brain_chapter_rejects_bad_input_before_any_computation(tmp_path, overrides, message):
     with pytest.raises((pipeline.RunError, ParameterError), match=message):
         pipeline.execute("dnn_brain", "smoke", overrides, output_dir=tmp_path)
@@ -155,6 +161,7 @@ def test_the_brain_chapter_rejects_bad_input_before_any_computation(tmp_path, ov
         ("interpretability", {"relu_l1": "a lot"}, r"parameter 'relu_l1' \(from the command line\) must be of type float, got str 'a lot'"),
     ],
 )
+@pytest.mark.notebook
 def test_the_paper_b_chapters_reject_bad_input_before_any_computation(tmp_path, notebook, overrides, message):
     started = time.time()
     with pytest.raises((pipeline.RunError, ParameterError), match=message):
@@ -163,6 +170,7 @@ def test_the_paper_b_chapters_reject_bad_input_before_any_computation(tmp_path, 
     assert not (tmp_path / "results" / f"{notebook}.json").exists()
 
 
+@pytest.mark.notebook
 def test_a_triplet_folder_with_a_missing_image_names_the_file(tmp_path):
     from PIL import Image
 
@@ -181,6 +189,7 @@ def test_a_book_build_without_mathjax_names_what_to_install(monkeypatch, tmp_pat
         pipeline.mathjax_folder()
 
 
+@pytest.mark.notebook
 def test_the_additivity_chapter_runs_on_a_folder_of_user_triplets(tmp_path):
     """The paper profile's path (user A / B / A-and-B images), here with the shipped network."""
     from PIL import Image

@@ -10,7 +10,8 @@ from typing import Any
 
 from .params import read_parameters
 from .project import notebook_names, notebook_path
-from .registry import Check, check_results, load_registry
+from .registry import Check, check_results, load_registry, parse_condition
+from .tolerances import ALPHA, EXACT_ATOL, EXACT_RTOL, rule_factor, suite_false_alarm_bound
 
 PAPERS = {"A": "Longon et al. 2025 (Paper A)", "B": "Klindt et al. 2025 (Paper B)"}
 
@@ -53,6 +54,45 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _band_text(entry: Any) -> str:
+    low, high = entry.band()
+    return f"[{low:.4g}, {high:.4g}]"
+
+
+def _margin_rows(entry: Any) -> list[str]:
+    """For a claim on a trained number: how many replicate spreads separate it from its threshold."""
+    if entry.kind != "trained" or not entry.spread:
+        return []
+    _, threshold = parse_condition(entry.claim.holds_if)
+    margin = (float(entry.expected) - threshold) / float(entry.spread)
+    return [
+        f"| spread over {entry.runs} runs | {entry.spread:.3g}: the threshold is {abs(margin):.1f} spreads away "
+        f"(a verdict needs more than {rule_factor(entry.runs):g}) |"
+    ]
+
+
+def _kinds_text(entries: list[Any]) -> str:
+    """The claims page's paragraph on the three kinds of numbers and the trained rule."""
+    trained = [e for e in entries if e.kind == "trained"]
+    values = sum(len(e.expected) if isinstance(e.expected, list) else 1 for e in trained)
+    factors = ", ".join(f"{rule_factor(n):g} for $n$ = {n}" for n in sorted({e.runs for e in trained if e.runs}))
+    return (
+        "Each registered number is of one of three kinds. An **exact** number comes from fixed data by "
+        "deterministic arithmetic (a pretrained network, a closed form, a least-squares fit): another "
+        f"CPU changes it only in the last bits, and its tolerance is {EXACT_RTOL:g} relative ({EXACT_ATOL:g} "
+        "absolute). A **discrete** number is exact arithmetic that counts outcomes of comparisons "
+        "(choices, certified verdicts, permutations), where a near-tie decided by the last bits can flip "
+        "one outcome: its tolerance is a few outcomes' worth. A **trained** number comes out of training "
+        "(a network, an SAE, an encoder): another CPU, thread count or a GPU rounds differently, which "
+        "after thousands of steps is another draw of the training. Its tolerance is $k_n$ times its "
+        "standard deviation over $n$ replicate runs with shifted seeds, the published run among them, "
+        f"where $k_n$ is the factor for which a correct new draw leaves it with probability $\\alpha$ = {ALPHA:g} "
+        f"({factors}; derived in `src/superposition/tolerances.py`). Over the {len(trained)} trained "
+        f"entries ({values:,} values), some value of a correct run leaves its tolerance with probability "
+        f"at most {suite_false_alarm_bound(values):.1%}."
+    )
+
+
 def claims_page(results: dict[str, dict[str, Any]]) -> str:
     """The Markdown of the claims page: a summary table, one section per claim, every number."""
     entries = load_registry()
@@ -64,16 +104,21 @@ def claims_page(results: dict[str, dict[str, Any]]) -> str:
         "# Claims and published numbers",
         "",
         "Every claim this book tests, generated from the registry `book/claims.yaml` and the last "
-        "run of each notebook. *This book* is the value recorded by the last run at the default "
-        "parameters; *expected* is the registered value with its tolerance, which `make test` "
-        "enforces. *Claim holds* applies the claim's condition to the recorded value; a claim that "
-        "does not hold at the sizes this book runs is published as such, and its registered verdict "
-        "says so.",
+        "run of each notebook at the default parameters (*this book*).",
+        "",
+        _kinds_text(entries),
+        "",
+        "The **verdict** of a claim is read from the band *expected ± tolerance*: it **holds** when "
+        "the claim's condition holds on the whole band, **fails** when it holds nowhere on it, and is "
+        "**inconclusive** when the band straddles the threshold, so that a new draw of the training "
+        "could land on either side. `make test` enforces every tolerance, and the direction of every "
+        "claim that holds or fails. The uncertainty here is that of one run of the book; it is not "
+        "an interval for the paper's claim itself.",
         "",
         "## Summary",
         "",
-        "| claim | paper | chapter | claim holds | regression |",
-        "|---|---|---|---|---|",
+        "| claim | paper | chapter | verdict | this book | band (expected ± tolerance) | regression |",
+        "|---|---|---|---|---|---|---|",
     ]
     sections = []
     for entry in claimed:
@@ -82,7 +127,10 @@ def claims_page(results: dict[str, dict[str, Any]]) -> str:
         value = format_value(check.value) if check and check.recorded else "not run"
         holds = "—" if check is None or check.claim_holds is None else ("yes" if check.claim_holds else "no")
         status = _status(check) if check else "not run at default parameters"
-        lines.append(f"| [`{c.id}`](#claim-{c.id.lower()}) | {PAPERS.get(c.paper, c.paper)} | {entry.notebook} | {holds} | {status} |")
+        lines.append(
+            f"| [`{c.id}`](#claim-{c.id.lower()}) | {PAPERS.get(c.paper, c.paper)} | {entry.notebook} | "
+            f"**{c.verdict}** | {_cell(value)} | {_band_text(entry)} | {status} |"
+        )
         sections += [
             f"(claim-{c.id.lower()})=",
             f"### {c.id}",
@@ -93,9 +141,11 @@ def claims_page(results: dict[str, dict[str, Any]]) -> str:
             "|---|---|",
             f"| paper's value | {_cell(c.paper_value)} |",
             f"| condition | `{entry.key}` {_cell(c.holds_if)} |",
-            f"| this book (notebook `{entry.notebook}`) | {_cell(value)} |",
-            f"| expected | {_cell(format_value(entry.expected))} ({entry.tolerance_text}) |",
-            f"| claim holds | {holds} (registered verdict: {c.verdict}) |",
+            f"| this book (notebook `{entry.notebook}`) | {_cell(value)} (condition met by this value: {holds}) |",
+            f"| expected | {_cell(format_value(entry.expected))}, {entry.kind} ({entry.tolerance_text}) |",
+            f"| band | {_band_text(entry)} |",
+            *_margin_rows(entry),
+            f"| verdict | **{c.verdict}** |",
             f"| regression | {status} |",
             "",
         ]
@@ -103,16 +153,16 @@ def claims_page(results: dict[str, dict[str, Any]]) -> str:
     lines += [
         "## Every registered number",
         "",
-        "| notebook | key | this book | expected | tolerance | regression |",
-        "|---|---|---|---|---|---|",
+        "| notebook | key | kind | this book | expected | tolerance | regression |",
+        "|---|---|---|---|---|---|---|",
     ]
     for entry in entries:
         check = by_key.get((entry.notebook, entry.key))
         value = format_value(check.value) if check and check.recorded else "not run"
         status = _status(check) if check else "not run at default parameters"
         lines.append(
-            f"| {entry.notebook} | `{entry.key}` | {_cell(value)} | {_cell(format_value(entry.expected))} | "
-            f"{entry.tolerance_text} | {status} |"
+            f"| {entry.notebook} | `{entry.key}` | {entry.kind} | {_cell(value)} | {_cell(format_value(entry.expected))} | "
+            f"{_cell(entry.tolerance_text)} | {status} |"
         )
     if unregistered:
         lines += ["", "Recorded but not registered (a defect `make test` reports): " + ", ".join(f"`{k}`" for k in unregistered)]

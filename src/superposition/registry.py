@@ -2,22 +2,34 @@
 
 Each entry is one recorded number of one notebook at its default parameters::
 
-    - key: boundary_gap_mean_signed      # the key passed to Run.record
-      notebook: compressed_sensing
-      expected: 0.012                    # number, string, boolean or list of numbers
-      atol: 0.01                         # and/or rtol; strings and booleans compare exactly
+    - key: change_min_ridge_w32          # the key passed to Run.record
+      notebook: toy_alignment
+      kind: trained                      # exact | discrete | trained (see superposition.tolerances)
+      expected: 0.127                    # number, string, boolean or list of numbers
+      atol: 0.31                         # trained: from the spread by the rule; exact: the float32 rule; discrete: stated
+      spread: 0.0195                     # trained: sample sd over the replicate runs (a list for a list)
+      runs: 8                            # trained: runs the spread rests on (the published one included)
+      seen: [a, b]                       # a trained string or boolean whose runs disagree: the values seen
       claim:                             # optional: the paper claim this number tests
-        id: B-cs-signed
-        paper: B                          # A or B
-        where: "Fig. 4"
+        id: A-toy-w32
+        paper: A                         # A or B
+        where: "Fig. 2"
         statement: "..."
-        paper_value: "not reported"       # or the paper's number, or its stated direction
-        holds_if: "< 0.03"                # the claim, as a condition on the value
-        verdict: holds                    # what this book observes: holds | fails
+        paper_value: "not reported"      # or the paper's number, or its stated direction
+        holds_if: "> 0"                  # the claim, as a condition on the value
+        verdict: holds                   # holds | fails | inconclusive, from the band expected ± atol
 
-A run passes when every value lies within tolerance of ``expected`` and every claim's observed
-verdict equals its registered one, so a change of direction is a regression even when it stays
-inside the tolerance.
+The registry refuses an entry whose tolerance does not follow its kind's rule, and a claim whose
+verdict is not the verdict of its band: ``holds`` when the condition holds on the whole band
+``expected ± tolerance``, ``fails`` when it holds nowhere on it, ``inconclusive`` when a new draw
+of the training could land on either side. A run passes when every value lies within
+tolerance of ``expected``; for a ``holds`` or ``fails`` claim the run's value must also give the
+registered answer, so a change of direction is a regression. A trained label (a string or
+boolean, such as the best of several recipes) whose replicate runs disagree lists the values
+``seen`` and is a label of the draw, not a regression test: the numbers it is read from are.
+
+Replicate runs that measure the spreads are kept in ``book/replicates/<notebook>.json``
+(:mod:`superposition.replicates` writes them and the trained tolerances).
 """
 
 from __future__ import annotations
@@ -32,10 +44,13 @@ from typing import Any
 import yaml
 
 from .project import REGISTRY, RESULTS, atomic_write_text
+from .tolerances import KINDS, MIN_REPLICATES, VERDICTS, band, band_verdict, condition_holds, exact_tolerance, trained_tolerance
 
 _CONDITION = re.compile(r"^\s*(<=|>=|<|>)\s*(-?[0-9.eE+-]+)\s*$")
-_ENTRY_KEYS = {"key", "notebook", "expected", "atol", "rtol", "claim"}
-_CLAIM_KEYS = {"id", "paper", "where", "statement", "paper_value", "holds_if", "verdict"}
+_ENTRY_FIELDS = ("key", "notebook", "kind", "expected", "atol", "rtol", "spread", "runs", "seen", "claim")
+_CLAIM_FIELDS = ("id", "paper", "where", "statement", "paper_value", "holds_if", "verdict")
+
+Tolerance = float | list[float]
 
 
 class RegistryError(ValueError):
@@ -57,32 +72,48 @@ class Claim:
         op, threshold = parse_condition(self.holds_if)
         if not isinstance(value, int | float) or isinstance(value, bool):
             return None
-        return {"<": value < threshold, "<=": value <= threshold, ">": value > threshold, ">=": value >= threshold}[op]
+        return condition_holds(op, threshold, value)
 
 
 @dataclass(frozen=True)
 class Entry:
     key: str
     notebook: str
+    kind: str
     expected: Any
-    atol: float
+    atol: Tolerance
     rtol: float
     claim: Claim | None
+    spread: float | list[float | None] | None = None
+    runs: int | None = None
+    seen: list[Any] | None = None
 
     @property
     def tolerance_text(self) -> str:
+        if self.seen:
+            return f"any (a label of the draw; {len(self.seen)} values over {self.runs} runs)"
         if isinstance(self.expected, bool | str):
-            return "exact"
+            return "exact" if self.kind != "trained" else f"exact (agreed over {self.runs} runs)"
         parts = []
-        if self.atol:
+        if isinstance(self.atol, list):
+            parts.append(f"±{max(self.atol):g} at most (per element)")
+        elif self.atol:
             parts.append(f"±{self.atol:g}")
         if self.rtol:
-            parts.append(f"±{self.rtol:.0%}")
-        return " or ".join(parts)
+            parts.append(f"±{self.rtol:.2g} relative")
+        text = " or ".join(parts)
+        return f"{text} (spread over {self.runs} runs)" if self.kind == "trained" else text
 
     def matches(self, value: Any) -> bool:
-        """Whether ``value`` equals ``expected`` within tolerance (elementwise for lists)."""
+        """Whether ``value`` equals ``expected`` within tolerance (elementwise for lists). A
+        trained label whose replicate runs disagree (``seen``) matches any value of its type."""
+        if self.seen:
+            return type(value) is type(self.expected)
         return _close(value, self.expected, self.atol, self.rtol)
+
+    def band(self) -> tuple[float, float]:
+        """The values that match a scalar ``expected``: ``expected ± tolerance``."""
+        return band(float(self.expected), float(self.atol), self.rtol)  # type: ignore[arg-type]
 
 
 def parse_condition(text: str) -> tuple[str, float]:
@@ -92,21 +123,83 @@ def parse_condition(text: str) -> tuple[str, float]:
     return match.group(1), float(match.group(2))
 
 
-def _close(value: Any, expected: Any, atol: float, rtol: float) -> bool:
+def _close(value: Any, expected: Any, atol: Tolerance, rtol: float) -> bool:
     if isinstance(expected, list):
+        atols = atol if isinstance(atol, list) else [atol] * len(expected)
         return isinstance(value, list) and len(value) == len(expected) and all(
-            _close(v, e, atol, rtol) for v, e in zip(value, expected, strict=True)
+            _close(v, e, a, rtol) for v, e, a in zip(value, expected, atols, strict=True)
         )
     if expected is None or value is None:
         return expected is None and value is None
     if isinstance(expected, bool | str) or isinstance(value, bool | str):
         return type(value) is type(expected) and value == expected
-    return math.isclose(float(value), float(expected), abs_tol=atol, rel_tol=rtol)
+    return math.isclose(float(value), float(expected), abs_tol=float(atol), rel_tol=rtol)
 
 
 def load_registry(path: Path = REGISTRY) -> list[Entry]:
     """Read and validate the registry file."""
     return parse_registry(path.read_text(), path)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _tolerance(item: dict[str, Any], where: str) -> Tolerance:
+    atol = item.get("atol", 0.0)
+    if isinstance(atol, list):
+        if not isinstance(item["expected"], list) or len(atol) != len(item["expected"]):
+            raise RegistryError(f"{where}: a list atol needs a list expected of the same length")
+        if not all(_is_number(a) and a >= 0 for a in atol):
+            raise RegistryError(f"{where}: atol entries must be non-negative numbers")
+        return [float(a) for a in atol]
+    if not _is_number(atol) or atol < 0:
+        raise RegistryError(f"{where}: atol must be a non-negative number, got {atol!r}")
+    return float(atol)
+
+
+def _check_trained(item: dict[str, Any], atol: Tolerance, where: str) -> None:
+    """A trained entry states its spread and runs, and its atol is the rule's."""
+    runs = item.get("runs")
+    if not isinstance(runs, int) or isinstance(runs, bool) or runs < MIN_REPLICATES:
+        raise RegistryError(f"{where}: a trained number needs runs >= {MIN_REPLICATES} (the replicate runs its tolerance rests on)")
+    if item.get("rtol"):
+        raise RegistryError(f"{where}: a trained number has an atol from its spread, not an rtol")
+    if isinstance(item["expected"], bool | str):
+        if "spread" in item:
+            raise RegistryError(f"{where}: a trained string or boolean has no spread (its runs agree, or it lists the values seen)")
+        seen = item.get("seen")
+        if seen is not None and (not isinstance(seen, list) or len(seen) < 2 or item["expected"] not in seen):
+            raise RegistryError(f"{where}: seen lists the two or more values of the replicate runs, the expected one among them")
+        return
+    if "seen" in item:
+        raise RegistryError(f"{where}: only a trained string or boolean lists the values seen")
+    if "spread" not in item:
+        raise RegistryError(f"{where}: a trained number needs its spread over the replicate runs")
+    rule = trained_tolerance(item["spread"], runs)
+    if rule != atol:
+        raise RegistryError(
+            f"{where}: atol {atol!r} does not follow the trained rule: spread {item['spread']!r} over {runs} runs "
+            f"gives {rule!r} (superposition.tolerances); run `python -m superposition.replicates tolerances {item['notebook']}`"
+        )
+
+
+def _parse_claim(c: Any, entry: Entry, where: str) -> Claim:
+    if not isinstance(c, dict) or set(c) != set(_CLAIM_FIELDS):
+        raise RegistryError(f"{where}: a claim needs exactly the fields {list(_CLAIM_FIELDS)}")
+    if c["verdict"] not in VERDICTS:
+        raise RegistryError(f"{where}: verdict must be one of {list(VERDICTS)}, got {c['verdict']!r}")
+    op, threshold = parse_condition(c["holds_if"])
+    if not _is_number(entry.expected):
+        raise RegistryError(f"{where}: a claim needs a single number as its expected value")
+    low, high = entry.band()
+    verdict = band_verdict(op, threshold, low, high)
+    if c["verdict"] != verdict:
+        raise RegistryError(
+            f"{where}: registered verdict {c['verdict']!r}, but the band [{low:.4g}, {high:.4g}] "
+            f"(expected ± tolerance) against '{c['holds_if']}' gives {verdict!r}"
+        )
+    return Claim(**{k: str(v) for k, v in c.items()})
 
 
 def parse_registry(text: str, path: Path = REGISTRY) -> list[Entry]:
@@ -117,27 +210,36 @@ def parse_registry(text: str, path: Path = REGISTRY) -> list[Entry]:
     entries, seen = [], set()
     for i, item in enumerate(raw):
         where = f"{path.name} entry {i}"
-        if not isinstance(item, dict) or not {"key", "notebook", "expected"} <= item.keys():
-            raise RegistryError(f"{where}: needs key, notebook and expected")
-        if unknown := set(item) - _ENTRY_KEYS:
+        if not isinstance(item, dict) or not {"key", "notebook", "kind", "expected"} <= item.keys():
+            raise RegistryError(f"{where}: needs key, notebook, kind and expected")
+        where = f"{where} ({item['notebook']}:{item['key']})"
+        if unknown := set(item) - set(_ENTRY_FIELDS):
             raise RegistryError(f"{where}: unknown fields {sorted(unknown)}")
         ident = (item["notebook"], item["key"])
         if ident in seen:
-            raise RegistryError(f"{where}: {ident} is registered twice")
+            raise RegistryError(f"{where}: registered twice")
         seen.add(ident)
-        atol, rtol = float(item.get("atol", 0.0)), float(item.get("rtol", 0.0))
-        if not isinstance(item["expected"], bool | str) and atol == 0.0 and rtol == 0.0:
-            raise RegistryError(f"{where} ({item['key']}): a number needs a stated tolerance (atol or rtol)")
-        claim = None
+        if item["kind"] not in KINDS:
+            raise RegistryError(f"{where}: kind must be one of {list(KINDS)}, got {item['kind']!r}")
+        atol, rtol = _tolerance(item, where), float(item.get("rtol", 0.0))
+        if not isinstance(item["expected"], bool | str) and not any(atol if isinstance(atol, list) else [atol]) and rtol == 0.0:
+            raise RegistryError(f"{where}: a number needs a stated tolerance (atol or rtol)")
+        if item["kind"] == "trained":
+            _check_trained(item, atol, where)
+        elif {"spread", "runs", "seen"} & item.keys():
+            raise RegistryError(f"{where}: only a trained number has a spread, runs or values seen")
+        if item["kind"] == "exact" and (atol, rtol) != exact_tolerance(item["expected"]):
+            raise RegistryError(
+                f"{where}: an exact number has the tolerance (atol, rtol) = {exact_tolerance(item['expected'])} "
+                f"(superposition.tolerances.exact_tolerance), not {(atol, rtol)}; a count of discrete outcomes is kind 'discrete'"
+            )
+        entry = Entry(
+            item["key"], item["notebook"], item["kind"], item["expected"], atol, rtol, None,
+            item.get("spread"), item.get("runs"), item.get("seen"),
+        )  # fmt: skip
         if "claim" in item:
-            c = item["claim"]
-            if not isinstance(c, dict) or set(c) != _CLAIM_KEYS:
-                raise RegistryError(f"{where}: a claim needs exactly the fields {sorted(_CLAIM_KEYS)}")
-            if c["verdict"] not in ("holds", "fails"):
-                raise RegistryError(f"{where}: verdict must be 'holds' or 'fails', got {c['verdict']!r}")
-            parse_condition(c["holds_if"])
-            claim = Claim(**{k: str(v) for k, v in c.items()})
-        entries.append(Entry(item["key"], item["notebook"], item["expected"], atol, rtol, claim))
+            entry = Entry(**{**entry.__dict__, "claim": _parse_claim(item["claim"], entry, where)})
+        entries.append(entry)
     return entries
 
 
@@ -155,7 +257,7 @@ class Check:
     def passed(self) -> bool:
         if not self.recorded or not self.within_tolerance:
             return False
-        if self.entry.claim is None:
+        if self.entry.claim is None or self.entry.claim.verdict == "inconclusive":
             return True
         return self.claim_holds == (self.entry.claim.verdict == "holds")
 
@@ -190,42 +292,78 @@ def check_results(entries: list[Entry], results: dict[str, dict[str, Any]]) -> t
     return checks, unregistered
 
 
+def failure_lines(checks: list[Check]) -> list[str]:
+    """One line per failed check: the value, the expected value and its tolerance."""
+    lines = []
+    for c in checks:
+        if c.passed:
+            continue
+        line = f"{c.entry.notebook}:{c.entry.key} = {c.value!r}, expected {c.entry.expected!r} ({c.entry.tolerance_text})"
+        if not c.recorded:
+            line = f"{c.entry.notebook}:{c.entry.key} was not recorded"
+        elif c.claim_holds is not None and c.within_tolerance:
+            line += f", claim holds: {c.claim_holds}, registered verdict: {c.entry.claim.verdict}"  # type: ignore[union-attr]
+        lines.append(line)
+    return lines
+
+
+class _RegistryDumper(yaml.SafeDumper):
+    """Entries and claims in block style, lists of numbers on one line."""
+
+
+_RegistryDumper.add_representer(
+    list,
+    lambda dumper, data: dumper.represent_sequence(
+        "tag:yaml.org,2002:seq", data, flow_style=not any(isinstance(v, list | dict) for v in data)
+    ),
+)
+
+
+def format_registry(items: list[dict[str, Any]], header: str = "") -> str:
+    """The text of a registry file: ``header`` (comment lines), then each entry, fields in a fixed order."""
+    ordered = []
+    for item in items:
+        entry = {k: item[k] for k in _ENTRY_FIELDS if k in item}
+        if "claim" in entry:
+            entry["claim"] = {k: entry["claim"][k] for k in _CLAIM_FIELDS if k in entry["claim"]}
+        ordered.append(entry)
+    body = yaml.dump(ordered, Dumper=_RegistryDumper, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False)
+    return header + body
+
+
+def read_raw(path: Path = REGISTRY) -> tuple[str, list[dict[str, Any]]]:
+    """The leading comment block of the registry file and its entries as plain dicts."""
+    text = path.read_text()
+    lines = text.splitlines(keepends=True)
+    header = "".join(line for line in lines[: next((i for i, l in enumerate(lines) if not l.startswith("#")), len(lines))])
+    return (header + "\n" if header else ""), yaml.safe_load(text) or []
+
+
+def write_raw(header: str, items: list[dict[str, Any]], path: Path = REGISTRY) -> None:
+    """Validate and write registry entries; an invalid registry is never written."""
+    text = format_registry(items, header)
+    parse_registry(text, path)
+    atomic_write_text(path, text)
+
+
 def update_expected(notebook: str, results: dict[str, Any], keys: list[str] | None = None, path: Path = REGISTRY) -> list[str]:
     """Rewrite the ``expected`` values of ``notebook``'s entries from its recorded ``results``.
 
-    A maintainer's tool, for after a deliberate change of method: it edits only the
-    ``expected:`` lines (comments, tolerances and claims stay as they are, so a claim whose
-    verdict changed still fails until its ``verdict`` is edited by hand). ``keys`` limits the
-    update; ``None`` updates every entry of the notebook. Returns the updated keys.
+    A maintainer's tool, for after a deliberate change of method: it changes only ``expected``
+    (tolerances and claims stay as they are, so a claim whose band now gives another verdict is
+    refused until its ``verdict`` is edited by hand, and a trained number's spread should be
+    measured again with :mod:`superposition.replicates`). ``keys`` limits the update; ``None``
+    updates every entry of the notebook. Returns the updated keys; the file is left as it was
+    when the result would be invalid.
     """
     recorded = results["results"]
-    lines = path.read_text().splitlines(keepends=True)
-    out: list[str] = []
-    updated, current_key, current_nb, skipping_value = [], None, None, False
-    for line in lines:
-        if skipping_value and line.startswith(("  - ", "    ")):
-            continue  # the rest of the old value (block-style items, or a wrapped flow list)
-        skipping_value = False
-        if line.startswith("- key: "):
-            current_key, current_nb = line[len("- key: ") :].strip(), None
-        elif line.startswith("  notebook: "):
-            current_nb = line[len("  notebook: ") :].strip()
-        elif (
-            line.startswith("  expected:")
-            and current_nb == notebook
-            and current_key in recorded
-            and (keys is None or current_key in keys)
-        ):
-            text = yaml.safe_dump(recorded[current_key]["value"], default_flow_style=True, width=10_000)
-            text = text.strip().removesuffix("...").strip()
-            out.append(f"  expected: {text}\n")
-            skipping_value = True
-            updated.append(current_key)
-            continue
-        out.append(line)
-    text = "".join(out)
-    parse_registry(text, path)  # still valid, or the file is left as it was
-    atomic_write_text(path, text)
+    header, items = read_raw(path)
+    updated = []
+    for item in items:
+        if item.get("notebook") == notebook and item.get("key") in recorded and (keys is None or item["key"] in keys):
+            item["expected"] = recorded[item["key"]]["value"]
+            updated.append(item["key"])
+    write_raw(header, items, path)
     return updated
 
 
