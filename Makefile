@@ -9,8 +9,8 @@ STAMP := $(VENV)/.installed
 NB ?=
 PROFILE ?= default
 PARAMS ?=
-PIPELINE := $(PY) -m superposition.pipeline
-MATHJAX_VERSION := $(shell sed -n 's/^MATHJAX_VERSION = "\(.*\)"$$/\1/p' src/superposition/pipeline.py)
+PIPELINE := $(PY) -m superposition.book.pipeline
+MATHJAX_VERSION := $(shell sed -n 's/^MATHJAX_VERSION = "\(.*\)"$$/\1/p' src/superposition/book/pipeline.py)
 MATHJAX := $(VENV)/mathjax/node_modules/mathjax/es5/tex-mml-chtml.js
 export PYTHONHASHSEED := 0
 export SUPERPOSITION_QUIET ?= 0
@@ -59,12 +59,12 @@ test: env browser ## run the whole test suite (unit tests, notebook execution, r
 	$(PY) -m pytest
 
 kernel-check: env ## run the notebooks (NB=<name>, default all) at their defaults on another CPU kernel path and compare with the registry
-	$(PY) -m superposition.kernel_check $(if $(NB),--notebooks $(NB))
+	$(PY) -m superposition.book.kernel_check $(if $(NB),--notebooks $(NB))
 
 replicates: env ## maintainers: replicate runs of NB=<name> (RUNS=8 in all) and the trained tolerances they give, into book/
 	@test -n "$(NB)" || { echo "error: give the notebook, e.g. make replicates NB=toy_alignment"; exit 2; }
-	$(PY) -m superposition.replicates run $(NB) --runs $(or $(RUNS),8)
-	$(PY) -m superposition.replicates tolerances $(NB)
+	$(PY) -m superposition.book.replicates run $(NB) --runs $(or $(RUNS),8)
+	$(PY) -m superposition.book.replicates tolerances $(NB)
 
 test-fast: env ## the quick tier while working on the library: unit tests and fast paths against references (no notebook, no browser)
 	$(PY) -m pytest -m "not notebook and not browser"

@@ -30,11 +30,11 @@ import numpy as np
 import ot
 import torch
 from sklearn.linear_model import RidgeCV
+from timing import timed, write_report
 
 from superposition import metrics
 from superposition.metrics.protocol import kfold_indices
 from superposition.runtime import get_device, seed_everything
-from timing import timed, write_report
 
 ALPHAS = np.logspace(-8, 8, 17)
 

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from timing import timed, write_report
 from torch import nn
 
-from superposition import identifiability as ident
 from superposition.runtime import get_device, make_generator, seed_everything
-from timing import timed, write_report
+from superposition.science import identifiability as ident
 
 D, N_CLUSTERS, KAPPA, HIDDEN, BATCH, LR = 5, 100, 10.0, (128, 128, 128, 128), 1024, 3e-3
 

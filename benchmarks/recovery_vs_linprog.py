@@ -27,9 +27,9 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso
 
-from superposition import recovery
-from superposition.record import package_versions
+from superposition.book.record import package_versions
 from superposition.runtime import describe_device, get_device, progress, seed_everything
+from superposition.science import basis_pursuit
 
 SUCCESS_TOL = 1e-3
 
@@ -66,19 +66,19 @@ def main() -> None:
     for nonnegative in (False, True):
         kind = "nonnegative" if nonnegative else "signed"
         problems = [
-            recovery.phase_diagram_row(args.n_features, delta, rhos, args.n_trials, nonnegative, seed=0, row=i)
+            basis_pursuit.phase_diagram_row(args.n_features, delta, rhos, args.n_trials, nonnegative, seed=0, row=i)
             for i, delta in enumerate(deltas)
         ]
         n_problems = sum(x0.shape[0] * x0.shape[2] for _, x0 in problems)
 
         dtype = torch.float32 if device.type == "cpu" else torch.float64
         if device.type == "cuda":  # warm-up outside the timing
-            recovery.recovery_verdicts(problems[0][0].to(device, dtype), problems[0][1].to(device, dtype), nonnegative, max_iter=20)
+            basis_pursuit.recovery_verdicts(problems[0][0].to(device, dtype), problems[0][1].to(device, dtype), nonnegative, max_iter=20)
             torch.cuda.synchronize()
         start = time.perf_counter()
         batched = []
         for a, x0 in problems:
-            verdict = recovery.recovery_verdicts(a.to(device, dtype), x0.to(device, dtype), nonnegative, SUCCESS_TOL, args.max_iter)
+            verdict = basis_pursuit.recovery_verdicts(a.to(device, dtype), x0.to(device, dtype), nonnegative, SUCCESS_TOL, args.max_iter)
             batched.append(verdict.recovered.cpu().numpy().ravel())
         if device.type == "cuda":
             torch.cuda.synchronize()
@@ -96,7 +96,7 @@ def main() -> None:
                         verdicts.append(err < SUCCESS_TOL)
             return np.array(verdicts), time.perf_counter() - start
 
-        lp_ok, t_lp = loop(recovery.basis_pursuit_reference)
+        lp_ok, t_lp = loop(basis_pursuit.basis_pursuit_reference)
         entry = {
             "n_problems": n_problems,
             "batched_seconds": round(t_batched, 3),

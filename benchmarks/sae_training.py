@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from timing import timed, write_report
 from torch import nn
 
-from superposition import sae
 from superposition.runtime import get_device, seed_everything
-from timing import timed, write_report
+from superposition.science import sae
 
 SIZES = {
     "toy": {"d": 32, "n_latents": 64, "k": 7, "batch": 1024, "n_saes": [1, 6, 20], "step_scale": 1.0},

@@ -46,7 +46,7 @@ def write_report(
     path: Path, settings: dict[str, Any], device: torch.device, load_before: tuple[float, float, float], packages: tuple[str, ...], results: dict[str, Any]
 ) -> dict[str, Any]:
     """Write one benchmark's JSON report (settings, machine, load, package versions, results); return it."""
-    from superposition.record import package_versions
+    from superposition.book.record import package_versions
     from superposition.runtime import describe_device
 
     report = {

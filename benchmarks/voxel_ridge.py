@@ -121,8 +121,9 @@ def main() -> None:
         run_route(args.route, args, args.scratch)
         return
 
-    from superposition.runtime import get_device
     from timing import LOADS, write_report
+
+    from superposition.runtime import get_device
 
     device = get_device(args.device)
     load_before = os.getloadavg()

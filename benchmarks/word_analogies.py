@@ -20,9 +20,10 @@ import argparse
 import os
 from pathlib import Path
 
-from superposition import words
-from superposition.runtime import get_device
 from timing import timed, write_report
+
+from superposition.data import words
+from superposition.runtime import get_device
 
 
 def main() -> None:

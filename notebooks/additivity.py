@@ -68,24 +68,23 @@ n_perm = 10000  # permutations of object labels
 seed = 0  # seed of the random twins, the bootstrap, the permutations and the disjoint pairs
 device = "auto"  # where networks run: auto (GPU if present), cpu or cuda
 
-# %%
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import torch
 
-from superposition import additivity, features, models, plots, sentences, words
-from superposition import images as image_sets
-from superposition.params import choice_list, integer, one_of, parse_names, text, validate
-from superposition.project import notebook_path
-from superposition.record import start_run
-from superposition.runtime import describe_device, get_device, seed_everything
+from superposition.book.chapter import open_chapter
+from superposition.book.params import choice_list, integer, one_of, parse_names, text
+from superposition.data import images as image_sets
+from superposition.data import words
+from superposition.networks import activations, pretrained, sentences
+from superposition.science import additivity
 
-params = validate(
+chapter = open_chapter(
+    "additivity",
     globals(),
     {
-        "profile": one_of("default"),  # replaced by the notebook's profiles
-        "network": one_of(*models.NETWORKS),
+        "network": one_of(*pretrained.NETWORKS),
         "layers": text(),
         "readout": one_of("mean", "cls"),
         "canvas": integer(32, 1024),
@@ -98,11 +97,10 @@ params = validate(
         "analogy_methods": choice_list(*words.ANALOGY_METHODS),
         "n_boot": integer(100, 1_000_000),
         "n_perm": integer(100, 10_000_000),
-        "seed": integer(0, 2**31 - 1),
-        "device": one_of("auto", "cpu", "cuda"),
     },
-    notebook_path("additivity"),
+    seed="seed",
 )
+torch_device = chapter.device
 object_names = parse_names(objects)
 concept_list = parse_names(concepts)
 layer_list = parse_names(layers)
@@ -119,17 +117,14 @@ if not layer_list:
     raise ValueError("parameter 'layers' must name at least one layer")
 if readout == "cls" and not network.startswith("vit"):
     raise ValueError(f"parameter 'readout' = 'cls' needs a ViT network; {network!r} has no class token (use 'mean')")
-torch_device = get_device(device)
-seed_everything(seed)
-trained_net, preprocess = models.load_network(network, canvas)
+trained_net, preprocess = pretrained.load_network(network, canvas)
 known_layers = [name for name, _ in trained_net.named_modules() if name]
 unknown = [name for name in layer_list if name not in known_layers]
 if unknown:
     raise ValueError(f"parameter 'layers' names {unknown}, not modules of {network}; its blocks include {known_layers[:6]} … (see model.named_modules())")
 if use_triplets:  # read (and checked) before any computation
     triplet_names, triplets = image_sets.image_triplets(triplet_dir, canvas)
-plots.setup_style()
-run = start_run("additivity", params, describe_device(torch_device))
+run = chapter.start()
 
 # %% [markdown]
 # ## The stimuli
@@ -144,15 +139,16 @@ run = start_run("additivity", params, describe_device(torch_device))
 
 # %%
 if use_triplets:
-    n_units = len(triplet_names)
-    pairs = np.stack([np.arange(n_units), np.arange(n_units)], axis=1)  # each triplet is its own unit
-    independent = np.arange(n_units)
+    layout = additivity.StimulusLayout.triplets(len(triplet_names))  # each triplet is its own unit
+    pairs = layout.pairs
+    independent = np.arange(len(pairs))
     stimuli = triplets.reshape(-1, canvas, canvas, 3)  # a, b, ab of each triplet in turn
     example_index = 0
     pair_labels = triplet_names
 else:
     crops = image_sets.object_crops(object_names, size=canvas // 2)
     pairs = additivity.object_pairs(len(object_names))
+    layout = additivity.StimulusLayout("placed", pairs, len(object_names))
     independent = additivity.disjoint_pairs(pairs, seed)
     alone_left, alone_right, composites = image_sets.additivity_stimuli(crops, pairs, canvas)
     stimuli = np.concatenate([alone_left, alone_right, composites])
@@ -161,20 +157,9 @@ else:
     example_index = lookup[(min(i, j), max(i, j))]
     pair_labels = [f"{object_names[i]} + {object_names[j]}" for i, j in pairs]
 
-
-def split_parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-    """(n_stimuli, dim) in ``stimuli`` order → a, b, ab (n_pairs, dim) and each object's
-    representation (n_objects, dim; the mean of its two placements), None for triplets."""
-    if use_triplets:
-        t = x.reshape(n_units, 3, -1)
-        return t[:, 0], t[:, 1], t[:, 2], None
-    n = len(object_names)
-    left, right, comp = x[:n], x[n : 2 * n], x[2 * n :]
-    return right[pairs[:, 0]], left[pairs[:, 1]], comp, (left + right) / 2
-
-
+# %%
 fig, axes = plt.subplots(1, 3, figsize=(7.5, 2.7))
-a_img, b_img, ab_img, _ = split_parts(stimuli.reshape(len(stimuli), -1))
+a_img, b_img, ab_img, _ = layout.split(stimuli.reshape(len(stimuli), -1))
 for ax, img, title in zip(axes, (a_img, b_img, ab_img), ("A alone", "B alone", "A and B")):
     ax.imshow(img[example_index].reshape(canvas, canvas, 3))
     ax.set_title(title)
@@ -201,27 +186,17 @@ run.record("canvas_used", int(canvas), "canvas side in pixels")
 # normalised image itself.
 
 # %%
-def summarise_space(x: np.ndarray) -> additivity.AdditivitySummary:
-    a, b, ab, _ = split_parts(np.asarray(x, dtype=np.float64))
-    return additivity.summarise(a, b, ab, pairs, independent, n_boot, n_perm, seed)
-
-
-twin_net, _ = models.load_random_twin(network, canvas, seed)
+twin_net, _ = pretrained.load_random_twin(network, canvas, seed)
 image_features = {
-    "trained": features.extract_features(trained_net, stimuli, layer_list, readout, preprocess, batch_size=32, device=torch_device, desc=network),
-    "random": features.extract_features(twin_net, stimuli, layer_list, readout, preprocess, batch_size=32, device=torch_device, desc=f"{network} (random twin)"),
+    "trained": activations.extract_features(trained_net, stimuli, layer_list, readout, preprocess, batch_size=32, device=torch_device, desc=network),
+    "random": activations.extract_features(twin_net, stimuli, layer_list, readout, preprocess, batch_size=32, device=torch_device, desc=f"{network} (random twin)"),
 }
-image_summary = {(kind, layer): summarise_space(feats[layer]) for kind, feats in image_features.items() for layer in layer_list}
+image_summary = {
+    (kind, layer): additivity.summary_of_rows(feats[layer], layout, independent, n_boot, n_perm, seed) for kind, feats in image_features.items() for layer in layer_list
+}
 pixels = image_sets.to_model_input(stimuli, canvas).flatten(1).numpy()
-pixel_summary = summarise_space(pixels)
-
-def table_row(network_name: str, layer: str, s: additivity.AdditivitySummary) -> dict:
-    return {"network": network_name, "layer": layer, "sum sim": s.raw.sum_similarity.mean(), "baseline": s.raw.baseline.mean(), "gain": s.gain_raw,
-            "gain (centred)": s.gain_centred, "centred CI": f"[{s.gain_centred_ci[0]:+.3f}, {s.gain_centred_ci[1]:+.3f}]",
-            "top-1": s.centred.top1, "p t-test": s.p_ttest, "p Wilcoxon": s.p_wilcoxon, "p permutation": s.p_permutation}  # fmt: skip
-
-
-image_table = pd.DataFrame([table_row(kind, layer, s) for (kind, layer), s in image_summary.items()] + [table_row("pixels", "-", pixel_summary)])
+pixel_summary = additivity.summary_of_rows(pixels, layout, independent, n_boot, n_perm, seed)
+image_table = additivity.summary_table({**image_summary, ("pixels", "-"): pixel_summary})
 image_table.round(4)
 
 # %%
@@ -332,9 +307,9 @@ run.figure("fig_additivity_retrieval", fig)
 # ## Per dimension: Fig. 1B/D
 
 # %%
-a_tr, b_tr, ab_tr, _ = split_parts(np.asarray(image_features["trained"][layer_list[-1]], dtype=np.float64))
-a_rd, b_rd, ab_rd, _ = split_parts(np.asarray(image_features["random"][layer_list[-1]], dtype=np.float64))
-a_px, b_px, ab_px, _ = split_parts(pixels.astype(np.float64))
+a_tr, b_tr, ab_tr, _ = layout.split(np.asarray(image_features["trained"][layer_list[-1]], dtype=np.float64))
+a_rd, b_rd, ab_rd, _ = layout.split(np.asarray(image_features["random"][layer_list[-1]], dtype=np.float64))
+a_px, b_px, ab_px, _ = layout.split(pixels.astype(np.float64))
 fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.4))
 panels = (("pixels", a_px, b_px, ab_px), (f"{network}, {layer_list[-1]}", a_tr, b_tr, ab_tr), ("random twin", a_rd, b_rd, ab_rd))
 for ax, (title, a, b, ab) in zip(axes, panels):
@@ -376,7 +351,7 @@ if use_triplets:
 else:
     analogy_top1 = {}
     for kind, feats in image_features.items():
-        a, b, ab, singles = split_parts(np.asarray(feats[layer_list[-1]], dtype=np.float64))
+        a, b, ab, singles = layout.split(np.asarray(feats[layer_list[-1]], dtype=np.float64))
         analogy_top1[kind] = float(np.mean(additivity.composite_analogies(singles, ab, pairs) == 0))
     run.record("image_analogy_top1_trained", analogy_top1["trained"], "last layer: share of composite analogies answered first")
     run.record("image_analogy_top1_random", analogy_top1["random"], "the same for the random twin")
@@ -402,30 +377,17 @@ else:
 text_pairs = additivity.object_pairs(len(concept_list))
 text_independent = additivity.disjoint_pairs(text_pairs, seed)
 phrases = concept_list + [f"{concept_list[i]} and {concept_list[j]}" for i, j in text_pairs]
-n_concepts = len(concept_list)
-
-
-def text_parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(n_phrases, dim) → a, b, ab (n_pairs, dim) and each concept's representation."""
-    singles, comp = x[:n_concepts], x[n_concepts:]
-    return singles[text_pairs[:, 0]], singles[text_pairs[:, 1]], comp, singles
-
-
+text_layout = additivity.StimulusLayout("phrases", text_pairs, len(concept_list))
 text_features, text_layers = {}, []
 for kind, name in (("trained", encoder), ("random", f"{encoder}-random")):
     model, tokenizer = sentences.load_sentence_encoder(name, seed)
     text_features[kind] = sentences.embed_sentences(model, tokenizer, phrases, device=torch_device)
     text_layers = sentences.layer_names(model)
 text_features["bag of tokens"] = {"tokens": sentences.bag_of_tokens(tokenizer, phrases)}
-text_summary = {}
-for kind, feats in text_features.items():
-    for layer, x_text in feats.items():
-        a, b, ab, _ = text_parts(np.asarray(x_text, dtype=np.float64))
-        text_summary[(kind, layer)] = additivity.summarise(a, b, ab, text_pairs, text_independent, n_boot, n_perm, seed)
-pd.DataFrame(
-    [{"model": k, "layer": l, "sum sim": s.raw.sum_similarity.mean(), "baseline": s.raw.baseline.mean(), "gain": s.gain_raw,
-      "gain (centred)": s.gain_centred, "top-1": s.centred.top1, "p t-test": s.p_ttest} for (k, l), s in text_summary.items()]
-).round(4)  # fmt: skip
+text_summary = {
+    (kind, layer): additivity.summary_of_rows(x_text, text_layout, text_independent, n_boot, n_perm, seed) for kind, feats in text_features.items() for layer, x_text in feats.items()
+}
+additivity.summary_table(text_summary, names=("model", "layer"), columns=("sum sim", "baseline", "gain", "gain (centred)", "top-1", "p t-test")).round(4)
 
 # %%
 for kind in ("trained", "random"):
@@ -437,7 +399,7 @@ text_final_trained, text_final_random = text_summary[("trained", text_layers[-1]
 bag = text_summary[("bag of tokens", "tokens")]
 text_difference = text_final_trained.centred.gain - text_final_random.centred.gain
 text_difference_ci = additivity.object_bootstrap(text_difference, text_pairs, n_boot, seed)
-run.record("n_concepts_used", n_concepts, "phrases paired")
+run.record("n_concepts_used", text_layout.n_objects, "phrases paired")
 run.record("text_example_a", concept_list[0], "first phrase")
 run.record("text_example_b", concept_list[1], "second phrase")
 run.record("text_gain_raw_final", text_final_trained.gain_raw, "trained encoder, last layer: mean raw gain")

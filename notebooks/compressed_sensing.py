@@ -47,35 +47,30 @@ max_iter = 1000  # ADMM iterations at most per problem before the verdict falls 
 seed = 0  # seed of the random problems
 device = "auto"  # where the solver runs: auto (GPU if present), cpu or cuda
 
-# %%
+# %% tags=["hide-input"]
 import numpy as np
 import pandas as pd
 import torch
 
-from superposition import plots, recovery, theory
-from superposition.params import integer, one_of, validate
-from superposition.project import notebook_path
-from superposition.record import start_run
-from superposition.runtime import describe_device, get_device, seed_everything
+from superposition.book import plots
+from superposition.book.chapter import open_chapter
+from superposition.book.params import integer
+from superposition.science import basis_pursuit, theory
 
-params = validate(
+chapter = open_chapter(
+    "compressed_sensing",
     globals(),
     {
-        "profile": one_of("default"),  # replaced by the notebook's profiles
         "n_features": integer(20, 20_000),
         "n_delta": integer(2, 200),
         "n_rho": integer(2, 200),
         "n_trials": integer(1, 10_000),
         "max_iter": integer(10, 1_000_000),
-        "seed": integer(0, 2**31 - 1),
-        "device": one_of("auto", "cpu", "cuda"),
     },
-    notebook_path("compressed_sensing"),
+    seed="seed",
 )
-seed_everything(seed)
-torch_device = get_device(device)
-plots.setup_style()
-run = start_run("compressed_sensing", params, describe_device(torch_device))
+torch_device = chapter.device
+run = chapter.start()
 
 # %% [markdown]
 # ## The exact $\ell_1$ phase transition
@@ -234,11 +229,11 @@ deltas = np.linspace(0.05, 0.95, n_delta)
 rhos = np.linspace(1.0 / n_rho, 1.0, n_rho)
 diagrams, boundaries = {}, {}
 for kind in ("signed", "nonnegative"):
-    diagram = recovery.phase_diagram(
+    diagram = basis_pursuit.phase_diagram(
         n_features, deltas, rhos, n_trials, nonnegative=(kind == "nonnegative"), seed=seed,
         device=torch_device, dtype=torch.float32 if torch_device.type == "cpu" else torch.float64, max_iter=max_iter,
     )  # fmt: skip
-    boundary = recovery.fit_transition(diagram.rhos, diagram.success)
+    boundary = basis_pursuit.fit_transition(diagram.rhos, diagram.success)
     exact = theory.l1_phase_transition(diagram.deltas, signed=(kind == "signed"))
     gap = boundary - exact
     diagrams[kind], boundaries[kind] = diagram, boundary

@@ -62,37 +62,37 @@ size_fractions = "25,50,75,100"  # shares (%) of the evaluation images in the da
 sae_seed = 0  # seed of the SAEs' initialisation (the random-SAE control keeps it untrained)
 device = "auto"  # where networks and SAEs run: auto (GPU if present), cpu or cuda
 
-# %%
+# %% tags=["hide-input"]
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
-from superposition import cnn, features, images as image_sets, metrics, models, plots, sae
-from superposition.params import choice_list, integer, integer_list, one_of, parse_integers, parse_names, real, text, validate
-from superposition.project import notebook_path
-from superposition.record import start_run
-from superposition.runtime import describe_device, get_device, seed_everything
+from superposition import metrics
+from superposition.book import plots
+from superposition.book.chapter import open_chapter
+from superposition.book.params import choice_list, integer, integer_list, one_of, parse_integers, parse_names, real, text
+from superposition.data import images as image_sets
+from superposition.networks import activations, cnn, pretrained
+from superposition.science import conditions, sae
 
 VARIANTS = ("authors", "auxk_strong", "tied_init", "unit_norm", "lr_low", "lr_high", "batchtopk")
-params = validate(
+chapter = open_chapter(
+    "dnn_alignment",
     globals(),
     {
-        "profile": one_of("default"),  # replaced by the notebook's profiles
         "images": one_of("fashion_mnist", "folder"),
         "image_dir": text(),
         "n_sae_images": integer(128, 1_300_000),
         "n_eval_images": integer(100, 1_000_000),
         "pair_networks": one_of("small_cnn", "resnet50"),
-        "source_seed": integer(0, 2**31 - 1),
-        "target_seed": integer(0, 2**31 - 1),
         "cnn_channels": integer_list(1, 1024),
         "cnn_epochs": integer(1, 1000),
-        "n_cnn_images": integer(256, 60000),
+        "n_cnn_images": integer(256, image_sets.FASHION_MNIST_TRAIN_SIZE),
         "early_layer": text(),
         "late_layer": text(),
-        "cross_network": one_of(*models.NETWORKS),
+        "cross_network": one_of(*pretrained.NETWORKS),
         "cross_layer": text(),
         "input_size": integer(32, 1024),
         "readout": one_of("centre", "mean"),
@@ -105,11 +105,10 @@ params = validate(
         "long_epochs": integer(0, 100_000),
         "variants": choice_list(*VARIANTS),
         "size_fractions": integer_list(1, 100),
-        "sae_seed": integer(0, 2**31 - 1),
-        "device": one_of("auto", "cpu", "cuda"),
     },
-    notebook_path("dnn_alignment"),
+    seed="sae_seed",
 )
+torch_device = chapter.device
 channels = tuple(parse_integers(cnn_channels))
 variant_list = parse_names(variants)
 fractions = parse_integers(size_fractions)
@@ -127,10 +126,7 @@ if n_sae_images < sae_batch_size:
     raise ValueError(f"parameter 'n_sae_images' must be at least sae_batch_size = {sae_batch_size}; got {n_sae_images}")
 if min(fractions) * n_eval_images // 100 < 50:
     raise ValueError(f"parameter 'size_fractions': the smallest share must leave at least 50 evaluation images; got {min(fractions)}% of {n_eval_images}")
-seed_everything(sae_seed)
-torch_device = get_device(device)
-plots.setup_style()
-run = start_run("dnn_alignment", params, describe_device(torch_device))
+run = chapter.start()
 
 # %% [markdown]
 # ## Images and networks
@@ -154,7 +150,7 @@ else:
 run.record("n_sae_images_used", len(sae_images), "images whose activations train the SAEs")
 run.record("n_eval_images_used", len(eval_images), "held-out images of every alignment score")
 
-networks: dict[str, tuple[torch.nn.Module, features.Preprocess, str]] = {}  # name -> (module, preprocessing, read-out)
+networks: dict[str, tuple[torch.nn.Module, activations.Preprocess, str]] = {}  # name -> (module, preprocessing, read-out)
 if pair_networks == "small_cnn":
     trained = cnn.fashion_mnist_cnns(cnn.CnnConfig(channels=channels, epochs=cnn_epochs), (source_seed, target_seed), n_cnn_images, torch_device)
     networks.update({f"CNN seed {seed}": (net, cnn.FASHION_MNIST_PREPROCESS, readout) for seed, (net, _) in trained.items()})
@@ -171,10 +167,10 @@ if pair_networks == "small_cnn":
     run.figure("fig_dnn_networks", fig)
 else:
     for name in ("resnet50-imagenet1k-v1", "resnet50-imagenet1k-v2"):
-        net, preprocess = models.load_network(name, input_size)
+        net, preprocess = pretrained.load_network(name, input_size)
         networks[name] = (net, preprocess, readout)
     source_name, target_name = "resnet50-imagenet1k-v1", "resnet50-imagenet1k-v2"
-cross_module, cross_preprocess = models.load_network(cross_network, input_size, seed=sae_seed)
+cross_module, cross_preprocess = pretrained.load_network(cross_network, input_size, seed=sae_seed)
 networks[cross_network] = (cross_module, cross_preprocess, "cls" if cross_network.startswith("vit") else readout)
 
 # %% [markdown]
@@ -211,7 +207,7 @@ acts: dict[tuple[str, str], dict[str, np.ndarray]] = {}
 for network, layers in needed.items():
     module, preprocess, how = networks[network]
     for split, chosen in (("train", sae_images), ("eval", eval_images)):
-        out = features.extract_features(module, chosen, layers, how, preprocess, batch_size=256, device=torch_device, desc=f"{network} {split}")
+        out = activations.extract_features(module, chosen, layers, how, preprocess, batch_size=256, device=torch_device, desc=f"{network} {split}")
         for layer, array in out.items():
             acts.setdefault((network, layer), {})[split] = np.array(array, dtype=np.float32)
 live_neurons = {key: int((value["eval"].std(axis=0) > 0).sum()) for key, value in acts.items()}
@@ -246,14 +242,7 @@ run.record("sae_epochs_used", sae_epochs, "passes over the SAE training activati
 run.record("sae_replicates_used", sae_replicates, "SAEs per representation with the authors' recipe")
 keys = list(acts)
 widths = sorted({acts[key]["eval"].shape[1] for key in keys})
-
-
-def base_config(width: int) -> sae.SaeConfig:
-    n_latents = sae_expansion * width
-    return sae.preset("dnn", n_latents=n_latents, k=max(1, round(sae_k_fraction * n_latents)), lr=sae_lr)
-
-
-codes: dict[tuple[str, str, str, int], np.ndarray] = {}  # (recipe, network, layer, replicate) -> eval codes
+codes: dict[tuple[tuple[str, str], str, int], np.ndarray] = {}  # ((network, layer), recipe, replicate) -> eval codes
 random_codes: dict[tuple[str, str], np.ndarray] = {}
 fit_rows, dead_curves = [], {}
 for variant in variant_list:
@@ -261,11 +250,11 @@ for variant in variant_list:
     for width in widths:
         group = [key for key in keys if acts[key]["eval"].shape[1] == width]
         slots = [(key, r) for r in range(n_rep) for key in group]
-        cfg = sae.recipe(variant, base_config(width))
+        cfg = sae.recipe(variant, sae.layer_config(width, sae_expansion, sae_k_fraction, lr=sae_lr))
         fitted = sae.fit_and_encode([acts[key]["train"] for key, _ in slots], [acts[key]["eval"] for key, _ in slots], cfg, sae_epochs,
                                     sae_batch_size, seed=sae_seed + 1000 * width, device=torch_device, desc=f"SAEs {variant}, {width} units")  # fmt: skip
         for j, (key, r) in enumerate(slots):
-            codes[(variant, *key, r)] = fitted.codes[j]
+            codes[(key, variant, r)] = fitted.codes[j]
             dead_curves[(variant, *key, r)] = (fitted.history.steps, fitted.history.dead[:, j])
             fit_rows.append({"recipe": variant, "network": key[0], "layer": key[1], "replicate": r, "units": width,
                              "live units": live_neurons[key], "latents": cfg.n_latents, "k": cfg.k,
@@ -335,32 +324,17 @@ run.record("min_live_latents_minus_live_units", int((fits["live latents"] - fits
 
 # %%
 metric_labels = {"ridge": "ridge (Pearson r)", "semi_matching": "semi-matching", "soft_matching": "soft-matching"}
-conditions = ["neuron→neuron", "SAE→neuron", "SAE→SAE", "random SAE→SAE"]
+compared = {"neuron→neuron": ("neurons", "neurons"), "SAE→neuron": ("sae", "neurons"), "SAE→SAE": ("sae", "sae"), "random SAE→SAE": ("random", "sae")}
+condition_keys = {"neuron→neuron": "neuron_neuron", "SAE→neuron": "sae_neuron", "SAE→SAE": "sae_sae", "random SAE→SAE": "random"}  # registry keys <metric>_<condition key>
+bank = conditions.mapping_bank({key: a["eval"] for key, a in acts.items()}, codes, random_codes)  # the random control: source SAE untrained, as in the authors' code
+pair_units = {pair: (r["source"], r["target"]) for pair, r in representations.items()}  # cell: (source layer, target layer)
 
 
-def condition_pair(condition: str, pair: str, variant: str = "authors", replicate: int = 0, n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(source, target) evaluation representations of one condition: (n_images, units) each."""
-    source, target = representations[pair]["source"], representations[pair]["target"]
-    neurons = lambda key: acts[key]["eval"]  # noqa: E731
-    latent = lambda key: codes[(variant, *key, replicate)]  # noqa: E731
-    chosen = {
-        "neuron→neuron": (neurons(source), neurons(target)),
-        "SAE→neuron": (latent(source), neurons(target)),
-        "SAE→SAE": (latent(source), latent(target)),
-        "random SAE→SAE": (random_codes[source], latent(target)),
-    }[condition]
-    return chosen if n is None else (chosen[0][:n], chosen[1][:n])
-
-
-table = pd.concat(
-    [metrics.score_pairs({c: condition_pair(c, pair)}, list(metric_labels), device=torch_device).assign(pair=pair, condition=c)
-     for pair in representations for c in conditions],
-    ignore_index=True,
-)  # fmt: skip
+table = conditions.score_conditions(bank, compared, pair_units, list(metric_labels), "authors", cell_name="pair", device=torch_device)
 for metric in metric_labels:
-    for c in conditions:
+    for c in compared:
         rows = table[(table.metric == metric) & (table.condition == c)].set_index("pair").loc[list(representations)]
-        slug = c.replace("random SAE→SAE", "random").replace("→", "_").replace(" ", "").lower()
+        slug = condition_keys[c]
         run.record(f"{metric}_{slug}", rows["mean"].round(5).tolist(), f"{metric_labels[metric]}, {c}, per pair {list(representations)}")
         run.record(f"{metric}_{slug}_sem", rows["sem"].round(5).tolist(), f"fold standard error of {metric}_{slug}")
 run.record("largest_fold_sem", float(table["sem"].max()), "largest standard error over folds of any bar")
@@ -368,9 +342,9 @@ run.record("largest_fold_sem", float(table["sem"].max()), "largest standard erro
 fig, axes = plots.new_figure(n_cols=len(metric_labels), width=3.6, height=3.6)
 for ax, (metric, label) in zip(axes, metric_labels.items()):
     sub = table[table.metric == metric]
-    grid = sub.pivot(index="pair", columns="condition", values="mean").loc[list(representations), conditions]
-    sems = sub.pivot(index="pair", columns="condition", values="sem").loc[list(representations), conditions]
-    plots.condition_bars(ax, list(representations), conditions, grid.to_numpy(), sems.to_numpy(), title=label)
+    grid = sub.pivot(index="pair", columns="condition", values="mean").loc[list(representations), list(compared)]
+    sems = sub.pivot(index="pair", columns="condition", values="sem").loc[list(representations), list(compared)]
+    plots.condition_bars(ax, list(representations), list(compared), grid.to_numpy(), sems.to_numpy(), title=label)
 axes[0].set_ylabel("source → target score")
 axes[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
 run.figure("fig_dnn_alignment", fig)
@@ -390,21 +364,15 @@ pd.DataFrame([{"pair": p, "source": " / ".join(r["source"]), "target": " / ".joi
 
 # %%
 means = table.pivot_table(index=["metric", "pair"], columns="condition", values="mean")
-change_rows = []
+replicate_scores = [conditions.score_conditions(bank, {"SAE→SAE": ("sae", "sae")}, pair_units, list(metric_labels), "authors", r, cell_name="pair", device=torch_device)
+                    for r in range(1, sae_replicates)]  # fmt: skip
+changes = conditions.change_table(pd.concat([table, *replicate_scores], ignore_index=True), list(representations), metric_labels, cell_name="pair")
 for metric, label in metric_labels.items():
     for pair in representations:
-        before = means.loc[(metric, pair), "neuron→neuron"]
-        per_replicate = [
-            metrics.score_pairs({"SAE→SAE": condition_pair("SAE→SAE", pair, replicate=r)}, [metric], device=torch_device)["mean"].iloc[0] - before
-            for r in range(sae_replicates)
-        ]
-        change_rows.append({"metric": label, "pair": pair, "neuron→neuron": before, "SAE→SAE": means.loc[(metric, pair), "SAE→SAE"],
-                            "change": per_replicate[0], "relative change (%)": metrics.relative_change(before + per_replicate[0], before),
-                            "smallest change over replicates": min(per_replicate), "largest": max(per_replicate)})  # fmt: skip
-        run.record(f"change_{metric}_{pair}", float(per_replicate[0]), f"{label}, {pair}: SAE→SAE minus neuron→neuron (first SAE replicate)")
-        run.record(f"change_min_{metric}_{pair}", float(min(per_replicate)), f"{label}, {pair}: smallest SAE→SAE minus neuron→neuron over SAE replicates")
-        run.record(f"change_max_{metric}_{pair}", float(max(per_replicate)), f"{label}, {pair}: largest SAE→SAE minus neuron→neuron over SAE replicates")
-changes = pd.DataFrame(change_rows)
+        cell = changes[(changes.metric == label) & (changes.pair == pair)].iloc[0]
+        run.record(f"change_{metric}_{pair}", float(cell.change), f"{label}, {pair}: SAE→SAE minus neuron→neuron (first SAE replicate)")
+        run.record(f"change_min_{metric}_{pair}", float(cell["smallest change over replicates"]), f"{label}, {pair}: smallest SAE→SAE minus neuron→neuron over SAE replicates")
+        run.record(f"change_max_{metric}_{pair}", float(cell["largest"]), f"{label}, {pair}: largest SAE→SAE minus neuron→neuron over SAE replicates")
 run.record("n_increases", int((changes["smallest change over replicates"] > 0).sum()), "(metric, pair) cells where SAE→SAE exceeds neuron→neuron for every replicate")
 run.record("n_cells", len(changes), "(metric, pair) cells")
 changes.style.format(precision=3, subset=[c for c in changes.columns if c not in ("metric", "pair")]).format({"relative change (%)": "{:+.1f}"}).hide(axis="index")
@@ -433,7 +401,7 @@ changes.style.format(precision=3, subset=[c for c in changes.columns if c not in
 recipe_rows = []
 for variant in variant_list:
     for pair in representations:
-        scores = metrics.score_pairs({"SAE→SAE": condition_pair("SAE→SAE", pair, variant)}, list(metric_labels), device=torch_device).set_index("metric")["mean"]
+        scores = conditions.score_conditions(bank, {"SAE→SAE": ("sae", "sae")}, {pair: pair_units[pair]}, list(metric_labels), variant, device=torch_device).set_index("metric")["mean"]
         source = representations[pair]["source"]
         fit = fits[(fits.recipe == variant) & (fits.network == source[0]) & (fits.layer == source[1]) & (fits.replicate == 0)].iloc[0]
         row = {"recipe": variant, "pair": pair, "live latents (source SAE)": int(fit["live latents"]), "live units": int(fit["live units"]), "FVU": float(fit.FVU)}
@@ -499,7 +467,7 @@ run.record("long_epochs_used", long_epochs, "passes in the longer-training check
 if long_epochs > 0:
     late_keys = [representations["late"]["source"], representations["late"]["target"]]
     width = acts[late_keys[0]]["eval"].shape[1]
-    cfg = base_config(width)
+    cfg = sae.layer_config(width, sae_expansion, sae_k_fraction, lr=sae_lr)
     long_fit = sae.fit_and_encode([acts[k]["train"] for k in late_keys], [acts[k]["eval"] for k in late_keys], cfg, long_epochs, sae_batch_size,
                                   seed=sae_seed + 1000 * width, device=torch_device, n_logs=20, desc=f"SAEs authors, {long_epochs} passes")  # fmt: skip
     long_codes, long_history = long_fit.codes, long_fit.history
@@ -563,7 +531,7 @@ for fraction in fractions:
     n = len(eval_images) * fraction // 100
     for pair in representations:
         for c in ("neuron→neuron", "SAE→SAE"):
-            scores = metrics.score_pairs({c: condition_pair(c, pair, n=n)}, list(metric_labels), device=torch_device)
+            scores = conditions.score_conditions(bank, {c: compared[c]}, {pair: pair_units[pair]}, list(metric_labels), "authors", n=n, device=torch_device)
             for _, r in scores.iterrows():
                 size_rows.append({"share (%)": fraction, "images": n, "pair": pair, "condition": c, "metric": r.metric, "score": r["mean"], "sem": r["sem"]})
 sizes = pd.DataFrame(size_rows)
@@ -573,7 +541,7 @@ for m in metric_labels:
     for pair in representations:
         run.record(f"size_change_{m}_{pair}", gaps[(gaps.metric == m) & (gaps.pair == pair)].change.round(4).tolist(),
                    f"SAE→SAE minus neuron→neuron {m}, {pair}, per share {fractions} % of the evaluation images")  # fmt: skip
-run.record("size_change_sign_flips", int(gaps.groupby(["metric", "pair"]).change.apply(lambda c: int((np.sign(c) != np.sign(c.iloc[-1])).sum())).sum()),
+run.record("size_change_sign_flips", int((np.sign(gaps.change) != np.sign(gaps.groupby(["metric", "pair"]).change.transform("last"))).sum()),
            "(metric, pair, share) points whose change has another sign than at the full set")  # fmt: skip
 fig, axes = plots.new_figure(n_cols=len(metric_labels), width=3.3, height=3.2)
 for ax, (m, label) in zip(axes, metric_labels.items()):

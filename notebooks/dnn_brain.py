@@ -67,25 +67,25 @@ sae_seed = 0  # seed of the SAEs (the random-SAE control keeps the source SAE un
 data_seed = 0  # seed of the synthetic voxels
 device = "auto"  # where networks and SAEs run: auto (GPU if present), cpu or cuda
 
-# %%
+# %% tags=["hide-input"]
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
-from superposition import brain as synthetic_brain
-from superposition import cnn, features, metrics, models, nsd, plots, sae
-from superposition import images as image_sets
-from superposition.params import flag, integer, integer_list, one_of, parse_integers, real, text, validate
-from superposition.project import notebook_path
-from superposition.record import start_run
-from superposition.runtime import describe_device, get_device, seed_everything
+from superposition import metrics
+from superposition.book import plots
+from superposition.book.chapter import open_chapter
+from superposition.book.params import flag, integer, integer_list, one_of, parse_integers, real, text
+from superposition.data import images as image_sets
+from superposition.data import nsd, synthetic_brain
+from superposition.networks import activations, cnn, pretrained
+from superposition.science import sae
 
-params = validate(
+chapter = open_chapter(
+    "dnn_brain",
     globals(),
     {
-        "profile": one_of("default"),  # replaced by the notebook's profiles
         "brain": one_of("synthetic", "nsd"),
         "n_sae_images": integer(128, 1_300_000),
         "n_eval_images": integer(100, 73_000),
@@ -94,11 +94,9 @@ params = validate(
         "snr_low": real(0.001, 100.0),
         "snr_high": real(0.001, 100.0),
         "n_trials": integer(1, 100),
-        "source_seed": integer(0, 2**31 - 1),
-        "brain_seed": integer(0, 2**31 - 1),
         "cnn_channels": integer_list(1, 1024),
         "cnn_epochs": integer(1, 1000),
-        "n_cnn_images": integer(256, 60000),
+        "n_cnn_images": integer(256, image_sets.FASHION_MNIST_TRAIN_SIZE),
         "layer": text(),
         "truth_expansion": integer(1, 64),
         "truth_k": integer(1, 10_000),
@@ -108,19 +106,17 @@ params = validate(
         "sae_batch_size": integer(8, 65536),
         "voxel_sae_expansion": integer(1, 64),
         "alpha_per_voxel": flag(),
-        "network": one_of(*models.NETWORKS),
+        "network": one_of(*pretrained.NETWORKS),
         "input_size": integer(32, 1024),
         "image_dir": text(),
         "nsd_root": text(),
         "nsd_subject": one_of(*nsd.SUBJECTS),
         "nsd_roi": one_of(*nsd.ROIS),
         "nsd_sessions": integer(1, nsd.N_SESSIONS),
-        "sae_seed": integer(0, 2**31 - 1),
-        "data_seed": integer(0, 2**31 - 1),
-        "device": one_of("auto", "cpu", "cuda"),
     },
-    notebook_path("dnn_brain"),
+    seed="sae_seed",
 )
+torch_device = chapter.device
 channels = tuple(parse_integers(cnn_channels))
 if len(channels) != 3:
     raise ValueError(f"parameter 'cnn_channels' must give three channel counts, e.g. '16,32,64'; got {cnn_channels!r}")
@@ -132,10 +128,7 @@ if brain == "nsd" and not Path(image_dir).expanduser().is_dir():
     raise ValueError(f"parameter 'image_dir' must name a folder of images in the nsd mode; got {image_dir!r}")
 if n_sae_images < sae_batch_size:
     raise ValueError(f"parameter 'n_sae_images' must be at least sae_batch_size = {sae_batch_size}; got {n_sae_images}")
-seed_everything(sae_seed)
-torch_device = get_device(device)
-plots.setup_style()
-run = start_run("dnn_brain", params, describe_device(torch_device))
+run = chapter.start()
 
 # %% [markdown]
 # ## Source network, brain, and their activations
@@ -150,26 +143,15 @@ run = start_run("dnn_brain", params, describe_device(torch_device))
 # respond to {glue:text}`n_eval_images_used:,` test images.
 
 # %%
-def layer_activations(module: torch.nn.Module, preprocess: features.Preprocess, chosen: np.ndarray, how: str = "centre") -> np.ndarray:
-    """(n_images, units) read-out of ``layer`` (cached on disk)."""
-    out = features.extract_features(module, chosen, [layer], how, preprocess, batch_size=256, device=torch_device)
-    return np.array(out[layer], dtype=np.float32)
-
-
-def sae_config(width: int, expansion: float, k: int | None = None) -> sae.SaeConfig:
-    n_latents = int(expansion * width)
-    return sae.preset("dnn", n_latents=n_latents, k=k if k is not None else max(1, round(sae_k_fraction * n_latents)))
-
-
 if brain == "synthetic":
     sae_images, eval_images = image_sets.fashion_mnist("train")[0][:n_sae_images], image_sets.fashion_mnist("test")[0][:n_eval_images]
     preprocess = cnn.FASHION_MNIST_PREPROCESS
     trained = cnn.fashion_mnist_cnns(cnn.CnnConfig(channels=channels, epochs=cnn_epochs), (source_seed, brain_seed), n_cnn_images, torch_device)
     nets = {seed: net for seed, (net, _) in trained.items()}
-    source_train, source_eval = (layer_activations(nets[source_seed], preprocess, chosen) for chosen in (sae_images, eval_images))
-    held_train, held_eval = (layer_activations(nets[brain_seed], preprocess, chosen) for chosen in (sae_images, eval_images))
+    source_train, source_eval = (activations.layer_activations(nets[source_seed], chosen, layer, "centre", preprocess, 256, torch_device) for chosen in (sae_images, eval_images))
+    held_train, held_eval = (activations.layer_activations(nets[brain_seed], chosen, layer, "centre", preprocess, 256, torch_device) for chosen in (sae_images, eval_images))
     truth = sae.fit_and_encode([held_train], [np.concatenate([held_eval, held_train])],
-                               sae_config(held_train.shape[1], truth_expansion, truth_k), sae_epochs, sae_batch_size,
+                               sae.layer_config(held_train.shape[1], truth_expansion, sae_k_fraction, truth_k), sae_epochs, sae_batch_size,
                                seed=sae_seed + 7, device=torch_device)  # fmt: skip
     truth_codes = truth.codes[0]  # (n_eval + n_train, n_latents): evaluation images first
     live_truth = truth_codes[: len(eval_images)].std(axis=0) > 0
@@ -185,11 +167,11 @@ else:
     chosen = slice(0, min(n_eval_images, len(responses.nsd_ids)))
     voxels, ceiling = responses.betas[chosen], responses.noise_ceiling
     voxels_train = voxels  # the voxel SAE trains on the responses it later re-codes (no labels are used)
-    module, preprocess = models.load_network(network, input_size)
+    module, preprocess = pretrained.load_network(network, input_size)
     how = "cls" if network.startswith("vit") else "centre"
     sae_images = image_sets.image_folder(image_dir, n_sae_images, input_size)
     eval_images = nsd.stimuli(responses.nsd_ids[chosen], None if nsd_root == "none" else nsd_root)
-    source_train, source_eval = (layer_activations(module, preprocess, imgs, how) for imgs in (sae_images, eval_images))
+    source_train, source_eval = (activations.layer_activations(module, imgs, layer, how, preprocess, 256, torch_device) for imgs in (sae_images, eval_images))
     ground_truth = None
 run.record("n_sae_images_used", len(sae_images), "images whose activations train the SAEs")
 run.record("n_eval_images_used", len(eval_images), "images whose voxel responses are predicted")
@@ -210,9 +192,9 @@ run.record("mean_noise_ceiling", float(np.mean(ceiling)), "mean noise ceiling (f
 # voxel), for the SAE→voxel-SAE condition.
 
 # %%
-source = sae.fit_and_encode([source_train], [source_eval], sae_config(source_train.shape[1], sae_expansion), sae_epochs, sae_batch_size,
+source = sae.fit_and_encode([source_train], [source_eval], sae.layer_config(source_train.shape[1], sae_expansion, sae_k_fraction), sae_epochs, sae_batch_size,
                             seed=sae_seed, device=torch_device)  # fmt: skip
-voxel_fit = sae.fit_and_encode([voxels_train], [voxels], sae_config(voxels.shape[1], voxel_sae_expansion), sae_epochs, sae_batch_size,
+voxel_fit = sae.fit_and_encode([voxels_train], [voxels], sae.layer_config(voxels.shape[1], voxel_sae_expansion, sae_k_fraction), sae_epochs, sae_batch_size,
                                seed=sae_seed + 1, device=torch_device)  # fmt: skip
 run.record("sae_expansion_used", sae_expansion, "latents per unit of the source SAE")
 run.record("voxel_sae_expansion_used", voxel_sae_expansion, "latents per voxel of the voxel SAE")
@@ -236,11 +218,13 @@ conditions = {"neuron→voxel": (source_eval, voxels), "SAE→voxel": (source.co
               "random SAE→voxel": (source.random_codes[0], voxels), "SAE→voxel-SAE": (source.codes[0], voxel_fit.codes[0])}  # fmt: skip
 if ground_truth is not None:
     conditions["ground truth→voxel"] = (ground_truth, voxels)
+condition_keys = {"neuron→voxel": "neuron_voxel", "SAE→voxel": "sae_voxel", "random SAE→voxel": "random_sae_voxel", "SAE→voxel-SAE": "sae_voxel_sae",
+                  "ground truth→voxel": "ground_truth_voxel"}  # registry keys r_<condition key>, r_normalised_<condition key>, ring_r_<condition key>
 scores = {name: metrics.ridge_predictivity(x, y, alpha_per_target=alpha_per_voxel, target_batch_size=2048, device=torch_device)
           for name, (x, y) in conditions.items()}  # fmt: skip
 run.record("alpha_rule", "one penalty per voxel" if alpha_per_voxel else "one penalty per fold, shared by all voxels", "how the ridge penalty is chosen")
 for name, result in scores.items():
-    slug = name.replace("→", "_").replace(" ", "_").replace("-", "_").lower()
+    slug = condition_keys[name]
     run.record(f"r_{slug}", result.mean, f"mean Pearson r over voxels and folds, {name}")
     run.record(f"r_{slug}_sem", result.sem, f"fold standard error of r_{slug}")
     if name.endswith("→voxel"):
@@ -290,7 +274,7 @@ if ground_truth is not None:
     rings = pd.DataFrame({"ring": [synthetic_brain.RING_NAMES[i] for i in patch.ring], **{n: voxel_r[n] for n in to_voxels}, "sqrt ceiling": np.sqrt(ceiling)})
     ring_table = rings.groupby("ring", sort=True).mean()
     for n in ("neuron→voxel", "SAE→voxel", "ground truth→voxel"):
-        slug = n.replace("→", "_").replace(" ", "_").lower()
+        slug = condition_keys[n]
         run.record(f"ring_r_{slug}", ring_table[n].round(5).tolist(), f"mean r of {n} per synthetic ring {list(ring_table.index)}")
     run.record("ring_sqrt_ceiling", ring_table["sqrt ceiling"].round(5).tolist(), "mean sqrt(noise ceiling) per ring")
     display_table = ring_table

@@ -55,22 +55,21 @@ gap_threshold = 0.1  # cross-entropy gap (nats) above which a run is labelled un
 seed = 0  # seed of the data-generating process and of the encoders
 device = "auto"  # where encoders train: auto (GPU if present), cpu or cuda
 
-# %%
+# %% tags=["hide-input"]
 import numpy as np
 import pandas as pd
 import torch
 
-from superposition import identifiability as ident
-from superposition import plots
-from superposition.params import flag, integer, integer_list, one_of, parse_integers, real, validate
-from superposition.project import notebook_path
-from superposition.record import start_run
-from superposition.runtime import describe_device, get_device, make_generator, seed_everything
+from superposition.book import plots
+from superposition.book.chapter import open_chapter
+from superposition.book.params import flag, integer, integer_list, one_of, parse_integers, real
+from superposition.runtime import make_generator
+from superposition.science import identifiability as ident
 
-params = validate(
+chapter = open_chapter(
+    "identifiability",
     globals(),
     {
-        "profile": one_of("default"),  # replaced by the notebook's profiles
         "d": integer(2, 256),
         "n_clusters": integer(2, 100_000),
         "kappa": real(0.0, 1e4),
@@ -89,41 +88,15 @@ params = validate(
         "sweep_conditionals": flag(),
         "bridge_outputs": integer_list(1, 256, allow_empty=True),
         "gap_threshold": real(0.0, 100.0),
-        "seed": integer(0, 2**31 - 1),
-        "device": one_of("auto", "cpu", "cuda"),
     },
-    notebook_path("identifiability"),
+    seed="seed",
 )
+torch_device = chapter.device
 if any(m >= d for m in parse_integers(bridge_outputs)):
     raise ValueError(f"parameter 'bridge_outputs' must list sizes below d = {d}; got {bridge_outputs!r}")
-seed_everything(seed)
-torch_device = get_device(device)
-plots.setup_style()
-run = start_run("identifiability", params, describe_device(torch_device))
+run = chapter.start()
 
-
-def hidden_widths(dim: int) -> tuple[int, ...]:
-    """The encoder's hidden widths at latent dimension ``dim``."""
-    return ident.csi_hidden(dim) if hidden == "csi" else tuple(parse_integers(hidden))
-
-
-def setting(dim: int, clusters: int, concentration: float, kind: str, offset: int) -> dict:
-    """A data-generating process: cluster vectors, frozen generator g and its linear R^2."""
-    centres = ident.cluster_centres(clusters, dim, make_generator(seed, offset, 0))
-    mixing = ident.invertible_mlp(dim, make_generator(seed, offset, 1))
-    z_check = ident.uniform_sphere(8192, dim, make_generator(seed, offset, 2), dtype=torch.float64)
-    return {"centres": centres, "mixing": mixing, "raw_r2": ident.mixing_linear_r2(mixing, z_check),
-            "d": dim, "n_clusters": clusters, "kappa": concentration, "kind": kind}  # fmt: skip
-
-
-def train(process: dict, seeds: list[int], steps: int, n_out: int | None = None, desc: str = "encoders"):
-    """Encoders trained on one process: (the encoders, their TrainingHistory)."""
-    encoders = ident.init_encoders(process["d"], process["n_clusters"], seeds, n_out=n_out, hidden=hidden_widths(process["d"]), device=torch_device)
-    history = ident.train_encoders(
-        encoders, process["mixing"], process["centres"], process["kappa"], steps, data_seed=seed, kind=process["kind"], batch_size=batch_size,
-        lr=lr, eval_every=min(eval_every, steps), n_eval=n_eval, desc=desc,
-    )  # fmt: skip
-    return encoders, history
+training = ident.EncoderTraining("csi" if hidden == "csi" else tuple(parse_integers(hidden)), seed, batch_size, lr, eval_every, n_eval, torch_device)
 
 
 # %% [markdown]
@@ -136,14 +109,14 @@ def train(process: dict, seeds: list[int], steps: int, n_out: int | None = None,
 # regressor that knows nothing of the task recovers from the same number of samples.
 
 # %%
-main = setting(d, n_clusters, kappa, conditional, offset=0)
+main = ident.make_process(d, n_clusters, kappa, conditional, seed, offset=0)
 z_probe = ident.uniform_sphere(8192, d, make_generator(seed, 0, 3), dtype=torch.float64)
-x_probe = main["mixing"](z_probe)
+x_probe = main.mixing(z_probe)
 half = z_probe.shape[0] // 2
 nonlinear_ceiling = float(ident.nonlinear_r2(x_probe[:half], z_probe[:half], x_probe[half:], z_probe[half:]))
-run.record("raw_linear_r2", main["raw_r2"], "linear R^2 of z from x = g(z): how nonlinear g is")
+run.record("raw_linear_r2", main.raw_r2, "linear R^2 of z from x = g(z): how nonlinear g is")
 run.record("raw_nonlinear_r2", nonlinear_ceiling, "R^2 of z from x by the nonlinear probe (kernel ridge on random Fourier features)")
-run.record("generator_condition_numbers", np.round(main["mixing"].condition_numbers.double().numpy(), 4), "condition number of each layer of g")
+run.record("generator_condition_numbers", np.round(main.mixing.condition_numbers.double().numpy(), 4), "condition number of each layer of g")
 
 # %% [markdown]
 # A linear read-out of $x$ recovers $z$ with R² = {glue:text}`raw_linear_r2:.3f`; the nonlinear
@@ -164,12 +137,12 @@ run.record("generator_condition_numbers", np.round(main["mixing"].condition_numb
 # under-trained one; a low R² with a large gap is not a counter-example to the theorem.
 
 # %%
-encoders, history = train(main, [seed + j for j in range(n_seeds)], n_steps, desc="main encoders")
+encoders, history = ident.train_on_process(main, [seed + j for j in range(n_seeds)], n_steps, training, desc="main encoders")
 final_r2 = history.r2[-1]
 untrained_r2 = history.r2[0]
 z_test = ident.uniform_sphere(n_eval, d, make_generator(seed, 0, 4), dtype=torch.float32)
 with torch.no_grad():
-    h_test = encoders.encode(main["mixing"](z_test.to(torch_device))).double().cpu()
+    h_test = encoders.encode(main.mixing(z_test.to(torch_device))).double().cpu()
 half_eval = n_eval // 2
 reverse_r2 = ident.linear_r2(z_test[:half_eval], h_test[:, :half_eval], z_test[half_eval:], h_test[:, half_eval:])
 trained_nonlinear = ident.nonlinear_r2(h_test[:, :half_eval], z_test[:half_eval], h_test[:, half_eval:], z_test[half_eval:])
@@ -183,7 +156,7 @@ run.record("final_linear_r2_mean", float(final_r2.mean()), "mean final linear R^
 run.record("untrained_linear_r2_mean", float(untrained_r2.mean()), "linear R^2 of z from an untrained encoder, mean over seeds")
 run.record("reverse_linear_r2_min", float(np.min(reverse_r2)), "smallest linear R^2 of f(g(z)) from z over seeds (is h linear in z?)")
 run.record("trained_nonlinear_r2_mean", float(np.mean(trained_nonlinear)), "nonlinear-probe R^2 of z from f(g(z)), mean over seeds")
-run.record("gain_over_raw_min", float(final_r2.min() - main["raw_r2"]), "smallest final linear R^2 minus the linear R^2 of z from x")
+run.record("gain_over_raw_min", float(final_r2.min() - main.raw_r2), "smallest final linear R^2 minus the linear R^2 of z from x")
 run.record("distance_to_ceiling_max", float(np.max(np.asarray(trained_nonlinear) - final_r2)),
            "largest nonlinear-probe R^2 of z from h minus the linear R^2 of z from h, over seeds")  # fmt: skip
 run.record("bayes_cross_entropy", history.bayes_loss, "cross-entropy of the Bayes-optimal classifier on the held-out set (nats)")
@@ -193,7 +166,7 @@ fig, axes = plots.new_figure(n_cols=2, width=4.6, height=3.6)
 for j in range(n_seeds):
     axes[0].plot(history.steps, history.r2[:, j], "o-", ms=3, color=plots.PALETTE[0], alpha=0.8, label="trained encoder, linear" if j == 0 else None)
     axes[1].plot(history.steps[1:], history.test_loss[1:, j] - (history.bayes_loss or 0.0), "o-", ms=3, color=plots.PALETTE[0], alpha=0.8)
-axes[0].axhline(main["raw_r2"], color=plots.PALETTE[1], ls="--", label="x = g(z), linear")
+axes[0].axhline(main.raw_r2, color=plots.PALETTE[1], ls="--", label="x = g(z), linear")
 axes[0].axhline(nonlinear_ceiling, color=plots.PALETTE[2], ls=":", label="x = g(z), nonlinear probe")
 axes[0].axhline(float(np.mean(trained_nonlinear)), color=plots.PALETTE[4], ls="-.", lw=1, label="trained h, nonlinear probe")
 axes[0].set(xlabel="training step", ylabel="held-out R² of z", title="z from the representation", ylim=(min(0.0, untrained_r2.min() - 0.05), 1.01))
@@ -248,13 +221,13 @@ for offset, (label, dim, clusters, concentration, kind) in enumerate(settings):
         process, at = main, int(np.flatnonzero(history.steps == sweep_steps)[0])
         final_r2, final_loss, bayes = float(history.r2[at, 0]), float(history.test_loss[at, 0]), history.bayes_loss
     else:
-        process = main if offset == 0 else setting(dim, clusters, concentration, kind, offset)
-        _, sweep_history = train(process, [seed], sweep_steps, desc=label)
+        process = main if offset == 0 else ident.make_process(dim, clusters, concentration, kind, seed, offset)
+        _, sweep_history = ident.train_on_process(process, [seed], sweep_steps, training, desc=label)
         final_r2, final_loss, bayes = float(sweep_history.r2[-1, 0]), float(sweep_history.test_loss[-1, 0]), sweep_history.bayes_loss
     final_gap = None if bayes is None else final_loss - bayes
     status = "optimum unknown" if final_gap is None else ("under-trained" if final_gap > gap_threshold else "near the optimum")
     rows.append({"setting": label, "d": dim, "clusters": clusters, "kappa": concentration, "conditional": kind,
-                 "linear R² of z from x": process["raw_r2"], "linear R² of z from h": final_r2,
+                 "linear R² of z from x": process.raw_r2, "linear R² of z from h": final_r2,
                  "cross-entropy gap": final_gap, "status": status})  # fmt: skip
 sweep = pd.DataFrame(rows)
 run.record("sweep_steps_used", sweep_steps, "training steps of each sweep encoder")
@@ -316,9 +289,9 @@ sweep.style.format(precision=3, na_rep="n/a").hide(axis="index")
 # %%
 bridge_rows = []
 for m_out in parse_integers(bridge_outputs):
-    bridge_encoders, bridge_history = train(main, [seed], sweep_steps, n_out=m_out, desc=f"M = {m_out}")
+    bridge_encoders, bridge_history = ident.train_on_process(main, [seed], sweep_steps, training, n_out=m_out, desc=f"M = {m_out}")
     with torch.no_grad():
-        h_bridge = bridge_encoders.encode(main["mixing"](z_test.to(torch_device))).double().cpu()[0]
+        h_bridge = bridge_encoders.encode(main.mixing(z_test.to(torch_device))).double().cpu()[0]
     bridge_rows.append({
         "M": m_out,
         "linear R² of z from h": float(ident.linear_r2(h_bridge[:half_eval], z_test[:half_eval], h_bridge[half_eval:], z_test[half_eval:])),

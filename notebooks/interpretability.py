@@ -60,7 +60,7 @@ seed = 0  # seed of the data, the SAEs, the rotations and the intruders
 cnn_seed = 0  # seed of the small CNN whose units get the image-intrusion test (the network chapter's source network)
 device = "auto"  # where SAEs and solvers run: auto (GPU if present), cpu or cuda
 
-# %%
+# %% tags=["hide-input"]
 import os
 
 for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # before numpy and scikit-learn load
@@ -71,17 +71,18 @@ import numpy as np
 import pandas as pd
 import torch
 
-from superposition import amortisation, cnn, features, intrusion, models, plots, sae, sentences, theory, words
-from superposition import images as image_sets
-from superposition.params import integer, integer_list, one_of, parse_integers, parse_reals, real, real_list, validate
-from superposition.project import notebook_path
-from superposition.record import start_run
-from superposition.runtime import describe_device, get_device, seed_everything
+from superposition.book import plots
+from superposition.book.chapter import open_chapter
+from superposition.book.params import integer, integer_list, one_of, parse_integers, parse_reals, real, real_list
+from superposition.data import images as image_sets
+from superposition.data import words
+from superposition.networks import activations, cnn, pretrained, sentences
+from superposition.science import amortisation, intrusion, sae, theory
 
-params = validate(
+chapter = open_chapter(
+    "interpretability",
     globals(),
     {
-        "profile": one_of("default"),  # replaced by the notebook's profiles
         "n_features": integer(10, 2000),
         "deltas": real_list(0.01, 1.0),
         "rhos": real_list(0.01, 1.0),
@@ -103,19 +104,14 @@ params = validate(
         "image_expansion": integer(1, 64),
         "n_boot": integer(100, 1_000_000),
         "n_perm": integer(100, 10_000_000),
-        "seed": integer(0, 2**31 - 1),
-        "cnn_seed": integer(0, 2**31 - 1),
-        "device": one_of("auto", "cpu", "cuda"),
     },
-    notebook_path("interpretability"),
+    seed="seed",
 )
+torch_device = chapter.device
 delta_list, rho_list, k_list = parse_reals(deltas), parse_reals(rhos), parse_integers(word_ks)
 if any(k > word_latents for k in k_list):
     raise ValueError(f"parameter 'word_ks' must not exceed word_latents = {word_latents}; got {word_ks!r}")
-torch_device = get_device(device)
-seed_everything(seed)
-plots.setup_style()
-run = start_run("interpretability", params, describe_device(torch_device))
+run = chapter.start()
 
 # %% [markdown]
 # ## Part 1 — ground truth known: SAEs on the phase diagram
@@ -143,8 +139,8 @@ run = start_run("interpretability", params, describe_device(torch_device))
 problems = amortisation.grid_problems(n_features, delta_list, rho_list, n_train, n_eval, seed, n_replicates)
 grid_saes = {}
 for kind, config, ks in (
-    ("topk", sae.SaeConfig(kind="topk", n_latents=n_features, k=int(problems.k.max()), aux_alpha=1 / 32, dead_after=50, lr=1e-3, weight_decay=0.0, unit_norm_decoder=True), problems.k),
-    ("relu", sae.SaeConfig(kind="relu", n_latents=n_features, l1=relu_l1, lr=1e-3, weight_decay=0.0, unit_norm_decoder=True), None),
+    ("topk", sae.preset("interpretability_topk", n_latents=n_features, k=int(problems.k.max()), unit_norm_decoder=True), problems.k),
+    ("relu", sae.preset("interpretability_relu", n_latents=n_features, l1=relu_l1, unit_norm_decoder=True), None),
 ):
     grid_saes[kind], _ = sae.fit_saes(problems.x_train.to(torch_device), config, sae_epochs, 256, seed=seed, n_logs=2,
                                       widths=problems.m, ks=ks, desc=f"{kind} SAEs ({len(problems.cells)} cells)")  # fmt: skip
@@ -257,10 +253,11 @@ frequency_rank = rows  # GloVe rows are in frequency order
 bases = intrusion.dense_bases(word_vectors, n_rotations, seed)
 centred = word_vectors - word_vectors.mean(axis=0)
 scaled = torch.as_tensor(centred / np.sqrt((centred**2).sum(axis=1).mean()), dtype=torch.float32, device=torch_device)[None]
-topk_words, _ = sae.fit_saes(scaled.expand(len(k_list), -1, -1).contiguous(), sae.SaeConfig(kind="topk", n_latents=word_latents, k=max(k_list), aux_alpha=1 / 32, dead_after=50, lr=1e-3, weight_decay=0.0),
+topk_words, _ = sae.fit_saes(scaled.expand(len(k_list), -1, -1).contiguous(), sae.preset("interpretability_topk", n_latents=word_latents, k=max(k_list)),
                              word_sae_epochs, 256, seed=seed, n_logs=2, ks=k_list, desc="word TopK SAEs")  # fmt: skip
-relu_words, _ = sae.fit_saes(scaled, sae.SaeConfig(kind="relu", n_latents=word_latents, l1=relu_l1, lr=1e-3, weight_decay=0.0), word_sae_epochs, 256, seed=seed, n_logs=2, desc="word ReLU SAE")
+relu_words, _ = sae.fit_saes(scaled, sae.preset("interpretability_relu", n_latents=word_latents, l1=relu_l1), word_sae_epochs, 256, seed=seed, n_logs=2, desc="word ReLU SAE")
 topk_codes = sae.encode_in_batches(topk_words, scaled.expand(len(k_list), -1, -1).contiguous()).cpu().numpy()
+basis_keys = {name: name for name in bases} | {f"TopK SAE (k={k})": f"topk{k}" for k in k_list} | {"ReLU SAE": "relu", "random word sets (null)": "null"}  # label -> key
 for j, k in enumerate(k_list):
     bases[f"TopK SAE (k={k})"] = topk_codes[j]
 bases["ReLU SAE"] = sae.encode_in_batches(relu_words, scaled).cpu().numpy()[0]
@@ -284,12 +281,8 @@ word_table = pd.DataFrame(rows_table)
 word_table.drop(columns=["low", "high"]).round(3)
 
 # %%
-def word_slug(name: str) -> str:
-    return name.lower().replace("topk sae (k=", "topk").replace(")", "").replace("relu sae", "relu").replace("random word sets (null", "null").replace(" ", "_")
-
-
 for row in rows_table:
-    key = word_slug(row["basis"])
+    key = basis_keys[row["basis"]]
     run.record(f"intrusion_{key}", float(row["accuracy"]), f"word intrusion accuracy, {row['basis']}")
     run.record(f"intrusion_{key}_low", float(row["low"]), "95 % bootstrap lower bound over units")
     run.record(f"intrusion_{key}_high", float(row["high"]), "upper bound")
@@ -308,9 +301,9 @@ for name in sparse_names + ["ica"]:
     gap = word_correct[name].mean() - word_correct["rotation"].mean()
     p = intrusion.permutation_gap_test(word_correct[name], word_correct["rotation"], n_perm, seed)
     gap_rows.append({"comparison": f"{name} − rotation", "gap": gap, "p (permutation)": p})
-    run.record(f"gap_{word_slug(name)}_vs_rotation", float(gap), f"intrusion accuracy, {name} minus random rotations")
-    run.record(f"p_{word_slug(name)}_vs_rotation", p, "two-sided permutation p of that gap")
-best_sparse = max(sparse_names, key=lambda n: word_correct[n].mean())
+    run.record(f"gap_{basis_keys[name]}_vs_rotation", float(gap), f"intrusion accuracy, {name} minus random rotations")
+    run.record(f"p_{basis_keys[name]}_vs_rotation", p, "two-sided permutation p of that gap")
+best_sparse = sparse_names[int(np.argmax([word_correct[n].mean() for n in sparse_names]))]
 ica_gap = word_correct["ica"].mean() - word_correct[best_sparse].mean()
 ica_p = intrusion.permutation_gap_test(word_correct["ica"], word_correct[best_sparse], n_perm, seed)
 gap_rows.append({"comparison": f"ica − {best_sparse}", "gap": ica_gap, "p (permutation)": ica_p})
@@ -377,19 +370,21 @@ pd.DataFrame(examples)
 
 # %%
 eval_images = image_sets.fashion_mnist("test")[0][:n_images]
-small_cnn = cnn.fashion_mnist_cnns(cnn.CnnConfig(), (cnn_seed,), 60000, torch_device)[cnn_seed][0]
-unit_acts = np.asarray(features.extract_features(small_cnn, eval_images, [image_units], "centre", cnn.FASHION_MNIST_PREPROCESS, batch_size=512, device=torch_device)[image_units], dtype=np.float64)
+small_cnn = cnn.fashion_mnist_cnns(cnn.CnnConfig(), (cnn_seed,), image_sets.FASHION_MNIST_TRAIN_SIZE, torch_device)[cnn_seed][0]
+unit_acts = np.asarray(activations.extract_features(small_cnn, eval_images, [image_units], "centre", cnn.FASHION_MNIST_PREPROCESS, batch_size=512, device=torch_device)[image_units], dtype=np.float64)
 live_units = unit_acts.std(axis=0) > 0
 unit_acts = unit_acts[:, live_units]
 image_bases = {"neurons": intrusion.orient(unit_acts)} | {k: v for k, v in intrusion.dense_bases(unit_acts, n_rotations, seed).items() if k != "raw"}
 width = unit_acts.shape[1]
-image_fit = sae.fit_and_encode([unit_acts], [unit_acts], sae.preset("dnn", n_latents=image_expansion * width, k=max(1, round(0.1 * image_expansion * width))), 20, 64, seed=seed, device=torch_device, desc="image SAE")
+image_fit = sae.fit_and_encode([unit_acts], [unit_acts], sae.layer_config(width, image_expansion, 0.1), 20, 64, seed=seed, device=torch_device, desc="image SAE")
 image_bases["TopK SAE"] = image_fit.codes[0]
+image_keys = {"neurons": "neurons", "rotation": "rotation", "pca": "pca", "ica": "ica", "TopK SAE": "topk_sae"}  # registry keys image_intrusion_<basis key>
 image_sets_by_basis = {name: intrusion.intrusion_sets(acts, None, n_top, seed=seed) for name, acts in image_bases.items()}
 needed_images = sorted(set(np.concatenate([s.words.ravel() for s in image_sets_by_basis.values()]).tolist()))
-judge_net, judge_preprocess = models.load_network("efficientnet-lite0", 64)
-judge_features = np.zeros((len(eval_images), 1280))
-judge_features[needed_images] = features.extract_features(judge_net, eval_images[needed_images], ["_conv_head"], "mean", judge_preprocess, batch_size=128, device=torch_device, desc="judge")["_conv_head"]
+judge_net, judge_preprocess = pretrained.load_network("efficientnet-lite0", 64)
+judged = activations.extract_features(judge_net, eval_images[needed_images], ["_conv_head"], "mean", judge_preprocess, batch_size=128, device=torch_device, desc="judge")["_conv_head"]
+judge_features = np.zeros((len(eval_images), judged.shape[1]))
+judge_features[needed_images] = judged
 image_correct, image_rows = {}, []
 for name, s in image_sets_by_basis.items():
     correct = intrusion.odd_one_out(judge_features, s.words) == s.intruder_position
@@ -401,7 +396,7 @@ image_table.round(3)
 
 # %%
 for row in image_rows:
-    key = row["basis"].lower().replace(" ", "_")
+    key = image_keys[row["basis"]]
     run.record(f"image_intrusion_{key}", float(row["accuracy"]), f"image intrusion accuracy, {row['basis']}")
     run.record(f"image_intrusion_{key}_low", float(row["low"]), "95 % bootstrap lower bound over units")
     run.record(f"image_intrusion_{key}_high", float(row["high"]), "upper bound")

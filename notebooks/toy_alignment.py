@@ -56,27 +56,26 @@ sae_seed = 0  # seed of the SAEs' initialisation (the random-SAE control keeps i
 sae_replicates = 2  # independently initialised SAEs per model (the bars show the first; the others measure training noise)
 device = "auto"  # where models train and metrics run: auto (GPU if present), cpu or cuda
 
-# %%
+# %% tags=["hide-input"]
 import numpy as np
 import pandas as pd
 import torch
 
-from superposition import metrics, plots, sae, toy
-from superposition.params import integer, integer_list, one_of, parse_integers, real, validate
-from superposition.project import notebook_path
-from superposition.record import start_run
-from superposition.runtime import describe_device, get_device, make_generator, seed_everything
+from superposition import metrics
+from superposition.book import plots
+from superposition.book.chapter import open_chapter
+from superposition.book.params import integer, integer_list, one_of, parse_integers, real
+from superposition.runtime import make_generator
+from superposition.science import conditions, sae, toy
 
-params = validate(
+chapter = open_chapter(
+    "toy_alignment",
     globals(),
     {
-        "profile": one_of("default"),  # replaced by the notebook's profiles
         "n_features": integer(2, 4096),
         "feature_probability": real(1e-4, 1.0),
         "importance": one_of("power", "geometric", "uniform"),
         "widths": integer_list(1, 4096),
-        "source_seed": integer(0, 2**31 - 1),
-        "target_seed": integer(0, 2**31 - 1),
         "n_steps": integer(10, 10_000_000),
         "batch_size": integer(16, 1_000_000),
         "sae_latents": integer(2, 100_000),
@@ -87,13 +86,11 @@ params = validate(
         "k_sweep_widths": integer_list(1, 4096, allow_empty=True),
         "tms_probabilities": integer(2, 100),
         "tms_steps": integer(10, 10_000_000),
-        "data_seed": integer(0, 2**31 - 1),
-        "sae_seed": integer(0, 2**31 - 1),
         "sae_replicates": integer(1, 16),
-        "device": one_of("auto", "cpu", "cuda"),
     },
-    notebook_path("toy_alignment"),
+    seed="data_seed",
 )
+torch_device = chapter.device
 width_list = parse_integers(widths)
 sweep_ks = [k for k in parse_integers(k_sweep) if k != sae_k]
 sweep_widths = parse_integers(k_sweep_widths)
@@ -111,10 +108,7 @@ if n_sae_batches < 1 or n_eval > n_steps - n_sae_batches:
         f"parameter 'n_eval_batches' must be at most the {n_steps - n_sae_batches} held-out batches "
         f"(n_steps * (1 - sae_train_fraction)); got {n_eval_batches}"
     )
-seed_everything(data_seed)
-torch_device = get_device(device)
-plots.setup_style()
-run = start_run("toy_alignment", params, describe_device(torch_device))
+run = chapter.start()
 
 # %% [markdown]
 # ## Two networks, the same features, different arrangements
@@ -232,16 +226,9 @@ run.record("n_saes_trained", len(sae_specs), "SAEs trained in one batched pass (
 
 # %%
 h_sae = h_eval[source_rows]
-
-
-def sae_codes(row: int, trained: bool = True) -> torch.Tensor:
-    """Held-out codes of SAE ``row`` (trained, or the untrained control): (n_eval_samples, sae_latents)."""
-    chosen = (saes if trained else random_saes).select([row])
-    return sae.encode_in_batches(chosen, h_sae[row : row + 1])[0]
-
-
+bank = conditions.batched_sae_bank(h_eval, instances, sae_specs, saes, random_saes)  # held-out neurons and SAE codes, by (width, seed)
 quality = sae.sae_quality(saes, h_sae)
-mcc_sae = np.array([metrics.mean_correlation_coefficient(x_eval, sae_codes(i), device=torch_device) for i in range(len(sae_specs))])
+mcc_sae = np.array([metrics.mean_correlation_coefficient(x_eval, bank.sae((w, s), k, r), device=torch_device) for w, s, k, r in sae_specs])
 mcc_neurons = np.array([metrics.mean_correlation_coefficient(x_eval, h_eval[j, :, :w], device=torch_device) for j, (w, _) in enumerate(instances)])
 main = slice(0, len(instances))
 run.record("sae_fvu", quality.fvu[main].round(5), "held-out fraction of variance unexplained per main SAE, order of the instance table")
@@ -283,7 +270,7 @@ for ax, w in zip(axes, width_list):
     for s, ls in ((source_seed, "-"), (target_seed, "--")):
         j = model_of[(w, s)]
         best_neuron[(w, s)] = metrics.max_correlation_per_feature(x_eval, h_eval[j, :, :w], device=torch_device)
-        best_latent[(w, s)] = metrics.max_correlation_per_feature(x_eval, sae_codes(j), device=torch_device)
+        best_latent[(w, s)] = metrics.max_correlation_per_feature(x_eval, bank.sae((w, s), sae_k, 0), device=torch_device)
         for values, color, what in ((best_neuron[(w, s)], plots.PALETTE[0], "neurons"), (best_latent[(w, s)], plots.PALETTE[1], "SAE latents")):
             ax.hist(values, bins=bins, histtype="step", color=color, ls=ls, lw=1.4, label=f"{what}, seed {s}")
             ax.axvline(values.mean(), color=color, ls=ls, lw=0.8)
@@ -334,36 +321,21 @@ run.record("max_corr_gain_widest", gain_max_corr[widest], "max_corr_gain at the 
 # codes are compared with neurons).
 
 # %%
-conditions = {"neuron→neuron": ("neurons", "neurons"), "SAE→neuron": ("sae", "neurons"),
-              "SAE→SAE": ("sae", "sae"), "random SAE→random SAE": ("random", "random")}  # fmt: skip
+compared = {"neuron→neuron": ("neurons", "neurons"), "SAE→neuron": ("sae", "neurons"),
+            "SAE→SAE": ("sae", "sae"), "random SAE→random SAE": ("random", "random")}  # fmt: skip
+condition_keys = {"neuron→neuron": "neuron_neuron", "SAE→neuron": "sae_neuron", "SAE→SAE": "sae_sae", "random SAE→random SAE": "random"}  # registry keys <metric>_<condition key>
 metric_labels = {"semi_matching": "semi-matching", "soft_matching": "soft-matching", "ridge": "ridge (Pearson r)",
                  "rsa": "RSA", "linear_cka": "linear CKA"}  # fmt: skip
 
-
-def representation(kind: str, w: int, s: int, k: int = sae_k, r: int = 0) -> torch.Tensor:
-    """Held-out activations of one representation: (n_eval_samples, units)."""
-    if kind == "neurons":
-        return h_eval[model_of[(w, s)], :, :w]
-    return sae_codes(sae_specs.index((w, s, k, r)), trained=(kind == "sae"))
-
-
-def score_conditions(w: int, chosen: dict[str, tuple[str, str]], metric_names: list[str], k: int = sae_k, r: int = 0) -> pd.DataFrame:
-    """Every metric for every condition at width ``w``, source seed -> target seed (codes built one pair at a time)."""
-    parts = []
-    for name, (src, tgt) in chosen.items():
-        pair = (representation(src, w, source_seed, k, r), representation(tgt, w, target_seed, k, r))
-        parts.append(metrics.score_pairs({name: pair}, metric_names, device=torch_device).assign(width=w, k=k, replicate=r))
-    return pd.concat(parts, ignore_index=True).rename(columns={"pair": "condition"})
-
-
-table = pd.concat([score_conditions(w, conditions, list(metric_labels)) for w in width_list], ignore_index=True)
+width_pairs = {w: ((w, source_seed), (w, target_seed)) for w in width_list}  # cell: (source model, target model)
+table = conditions.score_conditions(bank, compared, width_pairs, list(metric_labels), sae_k, cell_name="width", device=torch_device)
 run.record("n_eval_samples", int(x_eval.shape[0]), "held-out samples the alignment metrics use")
 run.record("source_seed_used", source_seed, "seed of the source models")
 run.record("target_seed_used", target_seed, "seed of the target models")
 for metric in metric_labels:
-    for name in conditions:
+    for name in compared:
         rows = table[(table.metric == metric) & (table.condition == name)].set_index("width").loc[width_list]
-        slug = name.replace("random SAE→random SAE", "random").replace("→", "_").replace(" ", "").lower()
+        slug = condition_keys[name]
         run.record(f"{metric}_{slug}", rows["mean"].round(5).tolist(), f"{metric_labels[metric]}, {name}, per width {width_list}")
         if metric in metrics.compare.FOLD_METRICS:
             run.record(f"{metric}_{slug}_sem", rows["sem"].round(5).tolist(), f"fold standard error of {metric}_{slug}")
@@ -372,9 +344,9 @@ run.record("largest_fold_sem", float(table["sem"].max()), "largest standard erro
 fig, axes = plots.new_figure(n_cols=len(metric_labels), width=2.9, height=3.4)
 for ax, (metric, label) in zip(axes, metric_labels.items()):
     sub = table[table.metric == metric]
-    grid = sub.pivot(index="width", columns="condition", values="mean").loc[width_list, list(conditions)]
-    sems = sub.pivot(index="width", columns="condition", values="sem").loc[width_list, list(conditions)]
-    plots.condition_bars(ax, [f"m = {w}" for w in width_list], list(conditions), grid.to_numpy(), sems.to_numpy(), title=label)
+    grid = sub.pivot(index="width", columns="condition", values="mean").loc[width_list, list(compared)]
+    sems = sub.pivot(index="width", columns="condition", values="sem").loc[width_list, list(compared)]
+    plots.condition_bars(ax, [f"m = {w}" for w in width_list], list(compared), grid.to_numpy(), sems.to_numpy(), title=label)
 axes[0].set_ylabel("source → target score")
 axes[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
 run.figure("fig_toy_alignment", fig)
@@ -391,28 +363,19 @@ run.figure("fig_toy_alignment", fig)
 
 # %%
 means = table.pivot_table(index=["metric", "width"], columns="condition", values="mean")
-replicate_sae = pd.concat(
-    [table[table.condition == "SAE→SAE"]]
-    + [score_conditions(w, {"SAE→SAE": ("sae", "sae")}, list(metric_labels), r=r) for r in range(1, sae_replicates) for w in width_list],
-    ignore_index=True,
-).pivot_table(index=["metric", "width"], columns="replicate", values="mean")
-rows = []
+replicate_scores = [conditions.score_conditions(bank, {"SAE→SAE": ("sae", "sae")}, width_pairs, list(metric_labels), sae_k, r, cell_name="width", device=torch_device)
+                    for r in range(1, sae_replicates)]  # fmt: skip
+changes = conditions.change_table(pd.concat([table, *replicate_scores], ignore_index=True), width_list, metric_labels, cell_name="width")
 for metric, label in metric_labels.items():
     for w in width_list:
-        before = means.loc[(metric, w), "neuron→neuron"]
-        per_replicate = replicate_sae.loc[(metric, w)].to_numpy() - before
-        rows.append({"metric": label, "width": w, "neuron→neuron": before, "SAE→SAE": means.loc[(metric, w), "SAE→SAE"],
-                     "change": per_replicate[0], "relative change (%)": metrics.relative_change(before + per_replicate[0], before),
-                     "smallest change over SAE replicates": per_replicate.min(), "largest": per_replicate.max()})  # fmt: skip
-        run.record(f"change_{metric}_w{w}", float(per_replicate[0]), f"{label} at m = {w}: SAE→SAE minus neuron→neuron (first SAE replicate)")
-        run.record(f"change_min_{metric}_w{w}", float(per_replicate.min()), f"{label} at m = {w}: smallest SAE→SAE minus neuron→neuron over the SAE replicates")
-changes = pd.DataFrame(rows)
-changes["replicate spread"] = changes["largest"] - changes["smallest change over SAE replicates"]
+        cell = changes[(changes.metric == label) & (changes.width == w)].iloc[0]
+        run.record(f"change_{metric}_w{w}", float(cell.change), f"{label} at m = {w}: SAE→SAE minus neuron→neuron (first SAE replicate)")
+        run.record(f"change_min_{metric}_w{w}", float(cell["smallest change over replicates"]), f"{label} at m = {w}: smallest SAE→SAE minus neuron→neuron over the SAE replicates")
 for metric, label in metric_labels.items():
     for role, w in (("narrowest", min(width_list)), ("widest", max(width_list))):
         run.record(f"change_{metric}_{role}", float(changes[(changes.metric == label) & (changes.width == w)].change.iloc[0]),
                    f"change_{metric} at the {role} width")  # fmt: skip
-robust_up = changes["smallest change over SAE replicates"] > 0
+robust_up = changes["smallest change over replicates"] > 0
 robust_down = changes["largest"] <= 0
 run.record("n_increases", int(robust_up.sum()), "(metric, width) cells where SAE→SAE exceeds neuron→neuron for every SAE replicate, out of n_cells")
 run.record("n_decreases", int(robust_down.sum()), "(metric, width) cells where SAE→SAE is at most neuron→neuron for every SAE replicate")
@@ -476,7 +439,7 @@ fold_metrics = list(metrics.compare.FOLD_METRICS)
 sweep_rows = []
 for w in sweep_widths:
     for k in sorted({sae_k, *sweep_ks}):
-        scores = score_conditions(w, {"SAE→SAE": ("sae", "sae")}, fold_metrics, k).set_index("metric")["mean"]
+        scores = conditions.score_conditions(bank, {"SAE→SAE": ("sae", "sae")}, {w: width_pairs[w]}, fold_metrics, k, device=torch_device).set_index("metric")["mean"]
         row = {"width": w, "k": k, "MCC": float(np.mean([mcc_sae[sae_specs.index((w, s, k, 0))] for s in (source_seed, target_seed)]))}
         row.update({f"{metric_labels[m]} change": float(scores[m] - means.loc[(m, w), "neuron→neuron"]) for m in fold_metrics})
         sweep_rows.append(row)
@@ -583,11 +546,10 @@ theory["error"] = theory.measured - theory.population
 run.record("theory_max_abs_error", float(theory.error.abs().max()), "largest |measured - population| over widths, mixings and the three fold metrics")
 run.record("theory_mean_abs_error", float(theory.error.abs().mean()), "mean |measured - population|")
 run.record("theory_population_values", theory.population.round(4).tolist(), "population values, rows of the theory table in order")
-for mixing in ("toy weights", "rotated"):
-    for metric in ("semi-matching", "ridge (Pearson r)"):
-        key = f"theory_{mixing.replace(' ', '_')}_{metric.split(' ')[0].replace('-', '_')}"
-        run.record(key, float(theory[(theory.mixing == mixing) & (theory.metric == metric)].population.mean()),
-                   f"population {metric} under {mixing} mixing, mean over widths")  # fmt: skip
+theory_keys = {"theory_toy_weights_semi_matching": ("toy weights", "semi-matching"), "theory_toy_weights_ridge": ("toy weights", "ridge (Pearson r)"),
+               "theory_rotated_semi_matching": ("rotated", "semi-matching"), "theory_rotated_ridge": ("rotated", "ridge (Pearson r)")}  # fmt: skip
+for key, (mixing, metric) in theory_keys.items():
+    run.record(key, float(theory[(theory.mixing == mixing) & (theory.metric == metric)].population.mean()), f"population {metric} under {mixing} mixing, mean over widths")
 
 fig, axes = plots.new_figure(n_cols=2, width=4.2, height=3.6)
 for (mixing, part), color in zip(theory.groupby("mixing", sort=False), plots.PALETTE):

@@ -14,8 +14,8 @@ os.environ.setdefault("SUPERPOSITION_QUIET", "1")
 
 @pytest.fixture(scope="session")
 def published_book():
-    from superposition import pipeline
-    from superposition.project import BUILD, notebook_names
+    from superposition.book import pipeline
+    from superposition.io import BUILD, notebook_names
 
     if os.environ.get("SUPERPOSITION_TEST_REUSE_RUNS") != "1":  # opt-in while developing page tests
         for name in notebook_names():

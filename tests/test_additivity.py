@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from superposition import additivity
 from superposition.runtime import make_generator
+from superposition.science import additivity
 
 
 def _cos(x: np.ndarray, y: np.ndarray) -> float:
@@ -147,7 +147,36 @@ def test_composite_analogies_are_exact_for_sums_and_poor_for_noise():
 
 def test_summarise_collects_every_statistic():
     _, pairs, a, b, ab = _parts()
-    summary = additivity.summarise(a, b, ab, pairs, additivity.disjoint_pairs(pairs), n_boot=200, n_perm=200)
+    summary = additivity.summary_of_parts(a, b, ab, pairs, additivity.disjoint_pairs(pairs), n_boot=200, n_perm=200)
     assert summary.gain_raw == pytest.approx(summary.raw.gain.mean())
     assert summary.gain_centred_ci[0] < summary.gain_centred < summary.gain_centred_ci[1]
     assert 0 < summary.p_permutation <= 1 and 0 < summary.p_ttest <= 1
+
+
+def test_stimulus_layouts_find_the_parts_of_every_item():
+    pairs = additivity.object_pairs(3)  # (0, 1), (0, 2), (1, 2)
+    left, right, composite = np.arange(3.0)[:, None], 10 + np.arange(3.0)[:, None], 100 + np.arange(3.0)[:, None]
+    a, b, ab, objects = additivity.StimulusLayout("placed", pairs, 3).split(np.concatenate([left, right, composite]))
+    assert a.ravel().tolist() == [10, 10, 11] and b.ravel().tolist() == [1, 2, 2]  # each part where it is not in the composite
+    assert ab.ravel().tolist() == [100, 101, 102] and objects.ravel().tolist() == [5, 6, 7]
+    a, b, ab, objects = additivity.StimulusLayout("phrases", pairs, 3).split(np.concatenate([left, composite]))
+    assert (a.ravel().tolist(), b.ravel().tolist(), objects.ravel().tolist()) == ([0, 0, 1], [1, 2, 2], [0, 1, 2])
+    triplets = additivity.StimulusLayout.triplets(2)
+    a, b, ab, objects = triplets.split(np.arange(6.0)[:, None])
+    assert (a.ravel().tolist(), b.ravel().tolist(), ab.ravel().tolist(), objects) == ([0, 3], [1, 4], [2, 5], None)
+    with pytest.raises(ValueError, match="layout kind must be one of"):
+        additivity.StimulusLayout("stacked", pairs, 3)
+
+
+def test_summary_table_has_one_row_per_summary_and_refuses_unknown_columns():
+    rng = np.random.default_rng(0)
+    pairs = additivity.object_pairs(5)
+    composites = additivity.StimulusLayout("placed", pairs, 5)
+    x = rng.normal(size=(10 + len(pairs), 8))
+    summary = additivity.summary_of_rows(x, composites, additivity.disjoint_pairs(pairs, 0), n_boot=50, n_perm=50)
+    a, b, ab, _ = composites.split(x)
+    assert summary.gain_raw == pytest.approx(additivity.summary_of_parts(a, b, ab, pairs, additivity.disjoint_pairs(pairs, 0), 50, 50).gain_raw)
+    table = additivity.summary_table({("net", "l1"): summary, ("net", "l2"): summary}, columns=("gain", "p t-test"))
+    assert table.columns.tolist() == ["network", "layer", "gain", "p t-test"] and len(table) == 2
+    with pytest.raises(ValueError, match="columns must be among"):
+        additivity.summary_table({("net", "l1"): summary}, columns=("gain", "effect"))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from superposition import amortisation, recovery
+from superposition.science import amortisation, basis_pursuit
 
 
 def test_grid_problems_have_the_asked_sizes_and_mix_exactly():
@@ -34,7 +34,7 @@ def test_batched_dictionary_inference_matches_the_reference_solver():
     for c in range(2):
         a = p.dictionaries[c, : p.m[c]].double().numpy()
         for s in range(3):
-            reference = recovery.basis_pursuit_reference(a, p.x_eval[c, s, : p.m[c]].double().numpy(), nonnegative=True)
+            reference = basis_pursuit.basis_pursuit_reference(a, p.x_eval[c, s, : p.m[c]].double().numpy(), nonnegative=True)
             np.testing.assert_allclose(codes[c, s].numpy(), reference, atol=2e-3)
     # far below the l1 transition, basis pursuit recovers the true codes
     mcc, best = amortisation.score_cells(p.codes_eval, codes)

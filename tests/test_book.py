@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from superposition.bookpages import is_default_run
-from superposition.params import read_notebook_source
-from superposition.project import notebook_names, notebook_path
-from superposition.registry import check_results, failure_lines, load_registry
+from superposition.book.pages import is_default_run
+from superposition.book.params import read_notebook_source
+from superposition.book.registry import check_results, failure_lines, load_registry
+from superposition.io import notebook_names, notebook_path
 
 pytestmark = pytest.mark.notebook
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from superposition.project import BUILD, notebook_names
+from superposition.io import BUILD, notebook_names
 
 pytestmark = [pytest.mark.notebook, pytest.mark.browser]
 

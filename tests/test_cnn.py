@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from superposition import cnn, downloads, models
+from superposition.data import downloads
+from superposition.networks import cnn, pretrained
 
 
 @pytest.fixture
@@ -55,36 +56,36 @@ def test_bad_cnn_configs_are_rejected():
 
 
 def test_embedded_networks_load_offline():
-    pretrained, preprocess = models.load_network("efficientnet-lite0", input_size=64)
-    random_a, _ = models.load_network("efficientnet-lite0-random", seed=0)
-    random_b, _ = models.load_network("efficientnet-lite0-random", seed=0)
+    trained_net, preprocess = pretrained.load_network("efficientnet-lite0", input_size=64)
+    random_a, _ = pretrained.load_network("efficientnet-lite0-random", seed=0)
+    random_b, _ = pretrained.load_network("efficientnet-lite0-random", seed=0)
     assert preprocess.size == 64
     weight = "_conv_stem.weight"
     assert torch.equal(random_a.state_dict()[weight], random_b.state_dict()[weight])
-    assert not torch.equal(pretrained.state_dict()[weight], random_a.state_dict()[weight])
+    assert not torch.equal(trained_net.state_dict()[weight], random_a.state_dict()[weight])
     with torch.no_grad():
-        assert pretrained(torch.zeros(1, 3, 64, 64)).shape == (1, 1000)
+        assert trained_net(torch.zeros(1, 3, 64, 64)).shape == (1, 1000)
     with pytest.raises(ValueError, match="network must be one of"):
-        models.load_network("alexnet")
+        pretrained.load_network("alexnet")
 
 
 def test_torchvision_architectures_import_next_to_cpu_torch():
     if importlib.util.find_spec("torchvision") is None:
         pytest.skip("the full-scale networks need the 'full' extra (torchvision)")
-    torchvision = models.import_torchvision()
+    torchvision = pretrained.import_torchvision()
     names = dict(torchvision.models.resnet50().named_modules())
     assert "layer2.3" in names and "layer4.2" in names
 
 
 def test_random_twins_share_the_architecture_and_not_the_weights():
-    twin, preprocess = models.load_random_twin("efficientnet-lite0", input_size=96, seed=0)
-    same, _ = models.load_network("efficientnet-lite0-random", seed=0)
+    twin, preprocess = pretrained.load_random_twin("efficientnet-lite0", input_size=96, seed=0)
+    same, _ = pretrained.load_network("efficientnet-lite0-random", seed=0)
     assert preprocess.size == 96
     assert torch.equal(twin.state_dict()["_conv_stem.weight"], same.state_dict()["_conv_stem.weight"])
     if importlib.util.find_spec("torchvision") is not None:  # the full-scale twin needs no download
-        vit_a, _ = models.load_random_twin("vit-b-16-imagenet1k-v1", seed=1)
-        vit_b, _ = models.load_random_twin("vit-b-16-imagenet1k-v1", seed=1)
+        vit_a, _ = pretrained.load_random_twin("vit-b-16-imagenet1k-v1", seed=1)
+        vit_b, _ = pretrained.load_random_twin("vit-b-16-imagenet1k-v1", seed=1)
         assert "encoder.layers.encoder_layer_11" in dict(vit_a.named_modules())
         assert torch.equal(vit_a.state_dict()["conv_proj.weight"], vit_b.state_dict()["conv_proj.weight"])
     with pytest.raises(ValueError, match="network must be one of"):
-        models.load_random_twin("alexnet")
+        pretrained.load_random_twin("alexnet")

@@ -2,8 +2,8 @@
 
 import textwrap
 
-from superposition import code_keys, pipeline
-from superposition.project import ROOT, notebook_names, notebook_path
+from superposition.book import code_keys, pipeline
+from superposition.io import ROOT, notebook_names, notebook_path
 
 PACKAGE = ROOT / "src" / "superposition"
 
@@ -38,12 +38,14 @@ def test_relative_imports_resolve_from_modules_and_packages():
 
 def test_the_book_machinery_makes_no_chapter_stale_and_the_science_makes_its_chapters_stale():
     closures = {name: set(code_keys.library_modules(code_keys.notebook_sources(notebook_path(name)))) for name in notebook_names()}
-    machinery = {PACKAGE / f"{m}.py" for m in ("pipeline", "bookpages", "registry", "replicates", "kernel_check", "tolerances", "code_keys", "sphinx_offline")}
+    book = PACKAGE / "book"
+    machinery = {book / f"{m}.py" for m in ("pipeline", "pages", "registry", "replicates", "kernel_check", "tolerances", "code_keys", "sphinx_offline")}
     for name, files in closures.items():
         assert not files & machinery, name
-        assert {PACKAGE / "record.py", PACKAGE / "params.py", PACKAGE / "__init__.py"} <= files, name
-    assert PACKAGE / "sae.py" in closures["dnn_alignment"] and PACKAGE / "sae.py" not in closures["compressed_sensing"]
-    assert PACKAGE / "recovery.py" in closures["compressed_sensing"] and PACKAGE / "recovery.py" not in closures["toy_alignment"]
+        assert {book / "record.py", book / "params.py", PACKAGE / "__init__.py"} <= files, name
+    science = PACKAGE / "science"
+    assert {name for name, files in closures.items() if science / "sae.py" in files} == {"dnn_alignment", "dnn_brain", "interpretability", "toy_alignment"}
+    assert {name for name, files in closures.items() if science / "basis_pursuit.py" in files} == {"compressed_sensing", "interpretability"}
 
 
 def test_run_key_changes_with_parameters():

@@ -4,7 +4,7 @@ import hashlib
 
 import pytest
 
-from superposition import downloads
+from superposition.data import downloads
 
 
 def manifest(folder, source, sha256, size, name="thing"):

@@ -5,7 +5,7 @@ import tomllib
 
 import yaml
 
-from superposition.project import ROOT
+from superposition.io import ROOT
 
 
 def _norm(name: str) -> str:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from superposition import pipeline
-from superposition.project import ROOT
+from superposition.book import pipeline
+from superposition.io import ROOT
 
 NOTEBOOK = "compressed_sensing"
 
@@ -25,7 +25,7 @@ def _start_run(out: Path, notebook: str = NOTEBOOK, overrides: dict | None = Non
     code = textwrap.dedent(
         f"""
         from pathlib import Path
-        from superposition import pipeline
+        from superposition.book import pipeline
         pipeline.execute({notebook!r}, "smoke", {overrides or {}!r}, force=True, output_dir=Path({str(out)!r}))
         """
     )

@@ -8,8 +8,8 @@ from scipy.special import ive
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import r2_score
 
-from superposition import identifiability as idf
 from superposition.runtime import make_generator
+from superposition.science import identifiability as idf
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -299,3 +299,16 @@ def test_bad_arguments_raise_value_errors_naming_them():
         idf.train_encoders(enc, mixing, centres, 1.0, n_steps=1, data_seed=[0, 1, 2])
     with pytest.raises(ValueError, match="conditional kind"):
         idf.train_encoders(enc, mixing, centres, 1.0, n_steps=1, kind="vMF")
+
+
+def test_train_on_process_is_init_and_train_with_the_shared_settings():
+    process = idf.make_process(3, 4, 10.0, "vmf", seed=5, offset=1)
+    again = idf.make_process(3, 4, 10.0, "vmf", seed=5, offset=1)
+    assert torch.equal(process.centres, again.centres) and process.raw_r2 == again.raw_r2
+    settings = idf.EncoderTraining((8,), data_seed=5, batch_size=64, lr=1e-3, eval_every=50, n_eval=256)
+    encoders, history = idf.train_on_process(process, [1, 2], 10, settings)
+    direct = idf.init_encoders(3, 4, [1, 2], hidden=(8,))
+    direct_history = idf.train_encoders(direct, process.mixing, process.centres, 10.0, 10, data_seed=5, batch_size=64, lr=1e-3, eval_every=10, n_eval=256)
+    assert np.array_equal(history.r2, direct_history.r2)
+    assert all(torch.equal(a, b) for a, b in zip(encoders.weights, direct.weights))
+    assert idf.EncoderTraining("csi", 0, 1, 1e-3, 1, 1).hidden_widths(2) == idf.csi_hidden(2)

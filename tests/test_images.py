@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from superposition import downloads, images
+from superposition.data import downloads, images
 
 
 def fake_deb(path, files):

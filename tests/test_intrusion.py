@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from superposition import intrusion
+from superposition.science import intrusion
 
 
 def _clustered(n_clusters: int = 6, per_cluster: int = 30, dim: int = 12, seed: int = 0):

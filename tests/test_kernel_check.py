@@ -10,9 +10,9 @@ import sys
 import pytest
 import torch
 
-from superposition import kernel_check, pipeline
-from superposition.registry import Entry
-from superposition.tolerances import EXACT_ATOL, EXACT_RTOL
+from superposition.book import kernel_check, pipeline
+from superposition.book.registry import Entry
+from superposition.book.tolerances import EXACT_ATOL, EXACT_RTOL
 
 NATIVE = torch.backends.cpu.get_cpu_capability()
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.io import loadmat, savemat
 
-from superposition import downloads, nsd
+from superposition.data import downloads, nsd
 
 
 def write_fixture(root: str | Path, subject: int = 1, shape: tuple[int, int, int] = (6, 5, 4), n_sessions: int = 2, seed: int = 0) -> Path:

@@ -1,10 +1,10 @@
 import pytest
 
-from superposition.params import (
+from superposition.book.params import (
     ParameterError,
     available_profiles,
-    choice_list,
     check_names_and_types,
+    choice_list,
     integer,
     integer_list,
     load_profile,
@@ -19,7 +19,7 @@ from superposition.params import (
     text,
     validate,
 )
-from superposition.project import notebook_names, notebook_path
+from superposition.io import notebook_names, notebook_path
 
 CELL = '''profile = "default"  # parameter profile
 n = 10  # how many

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from superposition import pipeline
-from superposition.params import ParameterError, read_parameters
-from superposition.project import notebook_names, notebook_path
+from superposition.book import pipeline
+from superposition.book.params import ParameterError, read_parameters
+from superposition.io import notebook_names, notebook_path
 
 
 @pytest.mark.parametrize(
@@ -194,7 +194,7 @@ def test_the_additivity_chapter_runs_on_a_folder_of_user_triplets(tmp_path):
     """The paper profile's path (user A / B / A-and-B images), here with the shipped network."""
     from PIL import Image
 
-    from superposition import images
+    from superposition.data import images
 
     crops = images.object_crops(["cat", "coffee", "rocket", "horse", "flower", "temple"], size=56)
     for t in range(3):

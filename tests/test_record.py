@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from superposition import record
-from superposition.project import atomic_write_text
+from superposition.book import record
+from superposition.io import atomic_write_text
 
 
 @pytest.fixture

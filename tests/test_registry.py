@@ -1,6 +1,6 @@
 import pytest
 
-from superposition.registry import Claim, Entry, RegistryError, check_results, load_registry, update_expected
+from superposition.book.registry import Claim, Entry, RegistryError, check_results, load_registry, update_expected
 
 
 def write(tmp_path, text):

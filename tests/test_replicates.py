@@ -2,10 +2,10 @@ import json
 
 import pytest
 
-from superposition import pipeline, replicates
-from superposition.project import notebook_names
-from superposition.registry import load_registry
-from superposition.tolerances import trained_tolerance
+from superposition.book import pipeline, replicates
+from superposition.book.registry import load_registry
+from superposition.book.tolerances import trained_tolerance
+from superposition.io import notebook_names
 
 
 def _data(values_per_run):
@@ -62,7 +62,7 @@ def test_a_key_missing_from_a_replicate_is_named():
 
 
 def test_run_replicates_shifts_the_seeds_resumes_and_writes_after_each_run(tmp_path, monkeypatch):
-    from superposition import pipeline
+    from superposition.book import pipeline
 
     calls = []
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from superposition import sae
+from superposition.science import sae
 
 
 def planted_codes(n=4096, n_features=12, d=6, p=0.15, seed=0):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from superposition import sentences
+from superposition.networks import sentences
 
 PHRASES = ["an elephant", "a pink ball", "an elephant and a pink ball"]
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from superposition import theory
+from superposition.science import theory
 
 
 @pytest.mark.parametrize("signed", [True, False])

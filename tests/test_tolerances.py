@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from superposition import tolerances as tol
+from superposition.book import tolerances as tol
 
 
 @pytest.mark.parametrize("n_runs", [3, 8])
@@ -87,9 +87,9 @@ def test_replicate_overrides_shift_every_seed_and_nothing_else():
 
 
 def test_every_notebook_that_trains_has_seed_parameters():
-    from superposition.params import read_parameters
-    from superposition.project import notebook_names, notebook_path
-    from superposition.registry import load_registry
+    from superposition.book.params import read_parameters
+    from superposition.book.registry import load_registry
+    from superposition.io import notebook_names, notebook_path
 
     trained = {e.notebook for e in load_registry() if e.kind == "trained"}
     assert trained

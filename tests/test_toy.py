@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from superposition import toy
+from superposition.science import toy
 
 
 def test_importance_weights():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from superposition import words
+from superposition.data import words
 
 
 def _reference_answer(e: np.ndarray, a: int, b: int, c: int, method: str) -> int:

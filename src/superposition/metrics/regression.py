@@ -32,17 +32,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from .protocol import (
-    N_FOLDS,
-    SEED,
-    FoldScores,
-    as_matrix,
-    check_dtype,
-    fold_parts,
-    normalize_columns,
-    prepare_pair,
-    summarize,
-)
+from .protocol import N_FOLDS, SEED, FoldScores, as_matrix, check_dtype, fold_parts, normalize_columns, prepare_pair, summarize
 
 DEFAULT_ALPHAS = np.logspace(-8, 8, 17)
 

@@ -1,0 +1,353 @@
+"""Execute notebooks with papermill and build the book: the path behind ``make run/book/test``.
+
+Usage (from the repository root; the Makefile wraps these)::
+
+    python -m superposition.book.pipeline run compressed_sensing --profile smoke -p n_trials 4
+    python -m superposition.book.pipeline run-all            # every notebook, default parameters
+    python -m superposition.book.pipeline build-book         # stage pages and render HTML
+    python -m superposition.book.pipeline params compressed_sensing
+
+A run validates parameter names and types before any kernel starts, executes into a temporary
+folder, and publishes ``_build/executed/<name>.ipynb`` and ``_build/results/<name>.json`` only
+after a complete run: an interrupted or failing run leaves the previous outputs as they were.
+A run whose inputs (notebook, the library modules it imports, lock file, parameters) have not
+changed since the published one is skipped unless ``--force`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from ..io import BOOK, BUILD, EXECUTED, RESULTS, ROOT, atomic_write_text, notebook_names, notebook_path
+from .code_keys import digest, library_modules, notebook_sources
+from .params import (
+    DEFAULT_PROFILE,
+    ParameterError,
+    ParameterValue,
+    check_names_and_types,
+    load_profile,
+    read_notebook_source,
+    read_parameters,
+)
+from .record import RESULTS_ENV, RUN_KEY_ENV
+
+KERNEL_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "SUPERPOSITION_QUIET": "1",
+    "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+}
+
+
+class RunError(RuntimeError):
+    """A notebook failed to execute; the message names the failing cell."""
+
+
+def parse_cli_value(text: str) -> ParameterValue:
+    """Type a command-line value as papermill's ``-p`` does: bool, int, float, else string."""
+    if text in ("True", "true"):
+        return True
+    if text in ("False", "false"):
+        return False
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def resolve_parameters(
+    name: str, profile: str = DEFAULT_PROFILE, overrides: dict[str, Any] | None = None
+) -> dict[str, ParameterValue]:
+    """The parameters a run will inject: the profile's values, then ``overrides``, checked.
+
+    Raises :class:`ParameterError` for an unknown profile, an unknown name or a wrong type.
+    """
+    path = notebook_path(name)
+    declared = read_parameters(path)
+    if "profile" not in {p.name for p in declared}:
+        raise ParameterError(f"notebook {name} declares no 'profile' parameter")
+    values = check_names_and_types(declared, load_profile(path, profile), source=f"profile {profile}")
+    values.update(check_names_and_types(declared, overrides or {}, source="the command line"))
+    values["profile"] = profile
+    return values
+
+
+def run_key(name: str, parameters: dict[str, ParameterValue]) -> str:
+    """A hash of everything that shapes a run's outputs: the notebook, the library modules it
+    imports (directly or through other modules, :func:`.code_keys.library_modules`), the lock
+    file and the parameters. Editing a module no notebook imports (the book's pages, the
+    registry) makes no run stale."""
+    path = notebook_path(name)
+    files = [path, ROOT / "constraints.txt", *library_modules(notebook_sources(path))]
+    hashed = digest(files, ROOT)
+    hashed.update(json.dumps(parameters, sort_keys=True).encode())
+    return hashed.hexdigest()[:16]
+
+
+def is_current(name: str, key: str) -> bool:
+    """Whether the published outputs of ``name`` come from a complete run with this key."""
+    results, executed = RESULTS / f"{name}.json", EXECUTED / f"{name}.ipynb"
+    if not (results.exists() and executed.exists()):
+        return False
+    try:
+        data = json.loads(results.read_text())
+    except json.JSONDecodeError:
+        return False
+    return bool(data.get("complete")) and data.get("provenance", {}).get("run_key") == key
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_abandoned_runs(scratch_root: Path) -> list[Path]:
+    """Delete the scratch folders of runs whose process is gone (killed, e.g. by SIGKILL, before
+    it could clean up); folders of live runs are left alone. Returns the deleted folders."""
+    removed = []
+    for folder in scratch_root.iterdir():
+        owner = folder / "owner.pid"
+        try:
+            pid = int(owner.read_text())
+        except (OSError, ValueError):
+            pid = None
+        if pid is None and time.time() - folder.stat().st_mtime < 60:
+            continue  # just created by another run that has not written its owner yet
+        if pid is None or not _alive(pid):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def interrupted_cells(executed: Path) -> list[int]:
+    """Indices of the cells of an executed notebook whose outputs show a ``KeyboardInterrupt``.
+
+    An interrupt normally fails its cell, but ipykernel sometimes only prints the
+    ``KeyboardInterrupt`` to the cell's stderr and carries on (ipython/ipykernel#845), so a run
+    interrupted by Ctrl-C could otherwise complete and be published."""
+    cells = json.loads(executed.read_text())["cells"]
+    return [
+        i
+        for i, cell in enumerate(cells)
+        for output in cell.get("outputs", [])
+        if output.get("ename") == "KeyboardInterrupt" or (output.get("output_type") == "stream" and "KeyboardInterrupt" in "".join(output.get("text", "")))
+    ]
+
+
+def execute(
+    name: str,
+    profile: str = DEFAULT_PROFILE,
+    overrides: dict[str, Any] | None = None,
+    force: bool = False,
+    output_dir: Path | None = None,
+    timeout: int = 1800,
+    env: dict[str, str] | None = None,
+) -> Path:
+    """Execute one notebook and publish its executed copy and results; return the results path.
+
+    ``output_dir`` (default ``_build``) receives ``executed/<name>.ipynb`` and
+    ``results/<name>.json``. ``env`` adds environment variables for the kernel (for example a
+    forced CPU kernel path, or another cache folder). Raises :class:`ParameterError` before starting a kernel when the
+    parameters are wrong, and :class:`RunError` when a cell fails.
+    """
+    import papermill
+
+    parameters = resolve_parameters(name, profile, overrides)
+    key = run_key(name, parameters)
+    out = Path(output_dir) if output_dir else BUILD
+    executed_path, results_path = out / "executed" / f"{name}.ipynb", out / "results" / f"{name}.json"
+    if output_dir is None and not force and is_current(name, key):
+        print(f"[{name}] up to date (run key {key}); use --force to execute again")
+        return results_path
+    notebook = read_notebook_source(notebook_path(name))
+    scratch_root = out / ".runs"
+    scratch_root.mkdir(parents=True, exist_ok=True)
+    remove_abandoned_runs(scratch_root)
+    scratch = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=scratch_root))
+    (scratch / "owner.pid").write_text(f"{os.getpid()}\n")
+    kernel_env = KERNEL_ENV | (env or {})
+    env_before = {k: os.environ.get(k) for k in (*kernel_env, RESULTS_ENV, RUN_KEY_ENV)}
+    os.environ.update(kernel_env)
+    os.environ[RESULTS_ENV] = str(scratch / "results.json")
+    os.environ[RUN_KEY_ENV] = key
+    started = time.time()
+    print(f"[{name}] executing with profile {profile!r} ...", flush=True)
+    try:
+        papermill.execute_notebook(
+            notebook,
+            str(scratch / f"{name}.ipynb"),
+            parameters=parameters,
+            kernel_name="python3",
+            cwd=str(ROOT),
+            progress_bar=sys.stderr.isatty(),
+            log_output=False,
+            execution_timeout=timeout,
+        )
+        if interrupted := interrupted_cells(scratch / f"{name}.ipynb"):
+            raise RunError(f"{name}: interrupted (KeyboardInterrupt in cells {interrupted}); the previous outputs were left as they were")
+        data = json.loads((scratch / "results.json").read_text())
+        if not data.get("complete"):
+            raise RunError(f"{name}: the notebook ended without calling run.finish(); its results are incomplete")
+        executed_path.parent.mkdir(parents=True, exist_ok=True)
+        results_path.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(scratch / f"{name}.ipynb", executed_path)
+        os.replace(scratch / "results.json", results_path)
+    except papermill.PapermillExecutionError as exc:
+        failed = out / "failed" / f"{name}.ipynb"
+        failed.parent.mkdir(parents=True, exist_ok=True)
+        if (scratch / f"{name}.ipynb").exists():
+            shutil.copyfile(scratch / f"{name}.ipynb", failed)
+        raise RunError(
+            f"{name}: cell {exc.exec_count} raised {exc.ename}: {exc.evalue}\n"
+            f"The executed notebook with the traceback is in {failed.relative_to(ROOT) if failed.is_relative_to(ROOT) else failed}; "
+            f"the previous outputs were left as they were.\n{''.join(exc.traceback[-3:]) if exc.traceback else ''}"
+        ) from None
+    finally:
+        for k, v in env_before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        shutil.rmtree(scratch, ignore_errors=True)
+    print(f"[{name}] done in {time.time() - started:.0f} s -> {results_path.relative_to(ROOT) if results_path.is_relative_to(ROOT) else results_path}")
+    return results_path
+
+
+def load_results(results_dir: Path = RESULTS) -> dict[str, dict[str, Any]]:
+    """Every published results JSON, by notebook name."""
+    return {p.stem: json.loads(p.read_text()) for p in sorted(results_dir.glob("*.json"))}
+
+
+def stage_book(stage: Path = BUILD / "book") -> Path:
+    """Assemble the book's source: the pages in ``book/``, the executed notebooks, generated pages."""
+    from .pages import claims_page, reproduce_box, status_page
+
+    missing = [n for n in notebook_names() if not (EXECUTED / f"{n}.ipynb").exists()]
+    if missing:
+        raise RunError(f"no executed notebook for {', '.join(missing)}; run `make notebooks` (or `make book`) first")
+    if stage.exists():
+        shutil.rmtree(stage)
+    shutil.copytree(BOOK, stage)
+    shutil.copytree(EXECUTED, stage / "executed")
+    results = load_results()
+    downloads = stage / "downloads"  # linked with {download} from each chapter's Reproduce box
+    downloads.mkdir(parents=True)
+    for name in notebook_names():
+        shutil.copyfile(EXECUTED / f"{name}.ipynb", downloads / f"{name}.ipynb")
+        if (RESULTS / f"{name}.json").exists():
+            shutil.copyfile(RESULTS / f"{name}.json", downloads / f"{name}.json")
+        _append_markdown_cell(stage / "executed" / f"{name}.ipynb", reproduce_box(name, results.get(name)))
+    mathjax = mathjax_folder()
+    shutil.copytree(mathjax, stage / "_vendor" / "mathjax")  # html_static_path in _config.yml
+    atomic_write_text(stage / "claims.md", claims_page(results))
+    atomic_write_text(stage / "status.md", status_page(results))
+    return stage
+
+
+def _append_markdown_cell(path: Path, text: str) -> None:
+    """Add a Markdown cell at the end of the notebook at ``path`` (a staged copy)."""
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.append(nbformat.v4.new_markdown_cell(text))
+    nbformat.write(notebook, path)
+
+
+MATHJAX_VERSION = "3.2.2"
+MATHJAX = ROOT / ".venv" / "mathjax" / "node_modules" / "mathjax" / "es5"
+
+
+def mathjax_folder() -> Path:
+    """MathJax's browser build, installed from the npm registry by ``make env`` (served with the
+    book so that equations render offline, with no CDN)."""
+    if not (MATHJAX / "tex-mml-chtml.js").exists():
+        raise RunError(
+            f"MathJax {MATHJAX_VERSION} is missing from {MATHJAX}; install it with `make env` "
+            f"(npm install --prefix .venv/mathjax mathjax@{MATHJAX_VERSION})"
+        )
+    return MATHJAX
+
+
+def build_book() -> Path:
+    """Stage the book and render it to ``_build/html`` with warnings as errors."""
+    stage = stage_book()
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    command = [
+        str(jupyter_book), "build", str(stage),
+        "--config", str(ROOT / "_config.yml"), "--path-output", str(ROOT),
+        "--warningiserror", "--nitpick", "--keep-going", "--quiet",
+    ]  # fmt: skip
+    result = subprocess.run(command, cwd=ROOT)
+    if result.returncode != 0:
+        raise RunError("the book build failed (warnings count as errors); see the messages above")
+    html = BUILD / "html"
+    print(f"book built: {html / 'index.html'}")
+    return html
+
+
+def _parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m superposition.book.pipeline", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="execute one notebook and publish its outputs")
+    run.add_argument("notebook", help=f"one of: {', '.join(notebook_names())}")
+    run.add_argument("--profile", default=DEFAULT_PROFILE, help="default, smoke, paper, ...")
+    run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
+    run.add_argument("-f", "--parameters-file", type=Path, help="YAML file of name: value pairs")
+    run.add_argument("--force", action="store_true", help="execute even when the outputs are current")
+    run_all = sub.add_parser("run-all", help="execute every notebook with its default parameters")
+    run_all.add_argument("--force", action="store_true", help="execute even when the outputs are current")
+    run_all.add_argument("--missing-only", action="store_true", help="execute only notebooks never executed")
+    sub.add_parser("build-book", help="stage the pages and render the HTML book")
+    params = sub.add_parser("params", help="list a notebook's parameters and profiles")
+    params.add_argument("notebook")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        if args.command == "run":
+            overrides: dict[str, Any] = {}
+            if args.parameters_file:
+                import yaml
+
+                overrides.update(yaml.safe_load(args.parameters_file.read_text()) or {})
+            overrides.update({k: parse_cli_value(v) for k, v in args.parameter})
+            execute(args.notebook, args.profile, overrides, force=args.force)
+        elif args.command == "run-all":
+            for name in notebook_names():
+                if args.missing_only and (EXECUTED / f"{name}.ipynb").exists():
+                    continue
+                execute(name, force=args.force)
+        elif args.command == "build-book":
+            build_book()
+        elif args.command == "params":
+            from .params import available_profiles
+
+            path = notebook_path(args.notebook)
+            for p in read_parameters(path):
+                print(f"{p.name:<22} {p.type_name:<6} default {p.default!r:<12} {p.help}")
+            print("profiles:", ", ".join(available_profiles(path)))
+    except (ParameterError, RunError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, ParameterError | FileNotFoundError) else 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

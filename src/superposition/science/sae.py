@@ -1,0 +1,516 @@
+"""Sparse autoencoders, several trained at once, and their quality measures.
+
+An SAE maps activations ``h`` (``d`` units) to ``n_latents`` sparse codes ``z`` and back:
+``z = act(h W_enc + b_enc)``, ``h_hat = z W_dec + b_dec`` (untied). Two kinds:
+
+- ``"topk"`` (Makhzani & Frey 2013; Gao et al. 2024): keep the ``k`` largest pre-activations
+  (ReLU on the kept values), zero the rest. With ``aux_alpha > 0`` the AuxK loss makes dead
+  latents useful: the dead latents' pre-activations (all of them, ReLU) reconstruct the residual
+  ``h - h_hat``; a latent is dead when it has not fired for ``dead_after`` steps (1 = not in the
+  current batch, Paper A's toy setting).
+- ``"relu"``: ``z = ReLU(pre)`` with an L1 penalty ``l1 * mean_batch sum_j |z_j| ||W_dec_j||``.
+- ``"batchtopk"`` (Bussmann et al. 2024): in training, keep the ``k x batch`` largest
+  pre-activations of the whole batch (so samples share a budget of ``k`` on average); at
+  inference, keep pre-activations above a threshold, the running mean of the smallest kept value.
+
+Remedies for dead latents, each a setting (Gao et al. 2024): ``aux_k`` (the AuxK loss uses only the
+``aux_k`` largest dead pre-activations; 0 = all dead latents, Paper A's setting), ``dead_after``,
+``tied_init`` (encoder initialised as the decoder's transpose), ``unit_norm_decoder`` (decoder
+directions renormalised to unit length after every step).
+
+``n_saes`` SAEs with the same ``n_latents`` share tensors with a leading SAE axis and train in
+one batched pass (one per model, or per layer, or per seed). Inputs of different widths are
+zero-padded to the widest, ``d``: SAE ``j`` then has zero encoder rows and decoder columns beyond
+its own width ``widths[j]``, which get no gradient and stay zero, and its losses are normalised by
+its own width, so it trains exactly as it would alone. :func:`train_saes` is the one
+training loop of the book: the toy chapter and the network chapters call it with their presets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+
+from ..runtime import make_generator, progress
+
+SAE_KINDS = ("topk", "batchtopk", "relu")
+THRESHOLD_MOMENTUM = 0.99
+"""BatchTopK's inference threshold is an exponential moving average (this momentum) of the
+smallest activation kept in each training batch."""
+
+
+@dataclass(frozen=True)
+class SaeConfig:
+    """Settings of an SAE and its training.
+
+    kind: ``"topk"``, ``"batchtopk"`` or ``"relu"``; k: active latents (TopK; the mean per sample
+    for BatchTopK); n_latents; aux_alpha: weight of the AuxK loss (TopK kinds); aux_k: dead latents
+    the AuxK loss may use per sample (0 = all); dead_after: steps without firing before a latent
+    counts as dead; l1: L1 coefficient (ReLU); lr, betas, eps, weight_decay: the optimiser (AdamW;
+    ``weight_decay = 0`` is Adam); init: ``"xavier_normal"`` or ``"kaiming_uniform"``; tied_init:
+    start the encoder as the decoder's transpose; unit_norm_decoder: keep decoder directions at
+    unit length.
+    """
+
+    kind: str = "topk"
+    n_latents: int = 64
+    k: int = 7
+    aux_alpha: float = 0.1
+    dead_after: int = 1
+    l1: float = 0.0
+    lr: float = 1e-3
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+    weight_decay: float = 0.01
+    init: str = "xavier_normal"
+    aux_k: int = 0
+    tied_init: bool = False
+    unit_norm_decoder: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in SAE_KINDS:
+            raise ValueError(f"kind must be one of {SAE_KINDS}; got {self.kind!r}")
+        if self.aux_k < 0 or self.dead_after < 1:
+            raise ValueError(f"need aux_k >= 0 and dead_after >= 1; got aux_k={self.aux_k}, dead_after={self.dead_after}")
+        if self.init not in ("xavier_normal", "kaiming_uniform"):
+            raise ValueError(f"init must be 'xavier_normal' or 'kaiming_uniform'; got {self.init!r}")
+        if self.n_latents < 1 or (self.kind != "relu" and not 1 <= self.k <= self.n_latents):
+            raise ValueError(f"need n_latents >= 1 and 1 <= k <= n_latents; got n_latents={self.n_latents}, k={self.k}")
+
+
+TOY_PRESET = SaeConfig(kind="topk", n_latents=64, k=7, aux_alpha=0.1, dead_after=1, lr=1e-3, weight_decay=0.01, init="xavier_normal")
+"""Paper A's toy SAE (authors' code at b589eb7): TopK k = 7, 64 latents, AuxK alpha 0.1 on latents
+dead in the current batch, AdamW lr 1e-3, batch 1,024, one epoch."""
+
+DNN_PRESET = SaeConfig(
+    kind="topk", n_latents=1536, k=153, aux_alpha=1e-4, dead_after=32, lr=4e-4, eps=6.25e-10, weight_decay=0.0, init="kaiming_uniform"
+)
+"""Paper A's network SAE (b589eb7 ``sae.py``, the active ViT-B/16 setting: 768 units x 2 = 1,536
+latents, k = 153): TopK with AuxK alpha 1e-4 on latents dead for 32 steps, Adam lr 4e-4, eps
+6.25e-10, Kaiming-uniform init, batch 64. ``n_latents`` (input width x expansion) and ``k`` depend
+on the layer: change them with :func:`preset`."""
+
+
+INTERPRETABILITY_TOPK_PRESET = SaeConfig(kind="topk", n_latents=200, k=8, aux_alpha=1 / 32, dead_after=50, lr=1e-3, weight_decay=0.0)
+"""The TopK SAE of the interpretability chapter (on sparse codes in superposition, with unit-norm
+decoders, and on word vectors): AuxK weight 1/32 as Gao et al. (2024) on latents silent for 50
+steps, Adam lr 1e-3; ``n_latents`` and ``k`` are the chapter's parameters."""
+
+INTERPRETABILITY_RELU_PRESET = SaeConfig(kind="relu", n_latents=200, l1=1e-3, lr=1e-3, weight_decay=0.0)
+"""The ReLU + L1 SAE of the interpretability chapter (Adam lr 1e-3); ``n_latents`` and ``l1`` are
+the chapter's parameters."""
+
+PRESETS = {"toy": TOY_PRESET, "dnn": DNN_PRESET, "interpretability_topk": INTERPRETABILITY_TOPK_PRESET, "interpretability_relu": INTERPRETABILITY_RELU_PRESET}
+"""The named presets of :func:`preset`."""
+
+def preset(name: str, **changes) -> SaeConfig:
+    """A named preset (one of :data:`PRESETS`) with ``changes`` applied (e.g. ``n_latents``, ``k``)."""
+    if name not in PRESETS:
+        raise ValueError(f"SAE preset must be one of {sorted(PRESETS)}; got {name!r}")
+    return replace(PRESETS[name], **changes)
+
+
+
+def layer_config(width: int, expansion: float, k_fraction: float, k: int | None = None, **changes) -> SaeConfig:
+    """Paper A's network SAE (:data:`DNN_PRESET`) for a layer of ``width`` units: ``int(expansion *
+    width)`` latents and ``k`` the share ``k_fraction`` of them (at least 1) unless ``k`` is given;
+    ``changes`` as in :func:`preset` (e.g. ``lr``)."""
+    n_latents = int(expansion * width)
+    return preset("dnn", n_latents=n_latents, k=k if k is not None else max(1, round(k_fraction * n_latents)), **changes)
+
+@dataclass
+class Saes:
+    """A batch of SAEs: ``w_enc`` (n_saes, d, n_latents), ``b_enc`` (n_saes, n_latents),
+    ``w_dec`` (n_saes, n_latents, d), ``b_dec`` (n_saes, d), ``widths`` (n_saes,) the input width
+    of each SAE (units beyond it are zero padding in every input), ``ks`` (n_saes,) the active
+    latents of each TopK SAE (``config.k`` unless a sweep gave each SAE its own), their config, and
+    ``thresholds`` (n_saes,), the inference thresholds of BatchTopK SAEs (set by training)."""
+
+    w_enc: torch.Tensor
+    b_enc: torch.Tensor
+    w_dec: torch.Tensor
+    b_dec: torch.Tensor
+    widths: torch.Tensor
+    ks: torch.Tensor
+    config: SaeConfig
+    thresholds: torch.Tensor | None = None
+
+    def parameters(self) -> list[torch.Tensor]:
+        return [self.w_enc, self.b_enc, self.w_dec, self.b_dec]
+
+    def select(self, rows: Sequence[int]) -> Saes:
+        """The SAEs ``rows`` of this batch, as a smaller batch (copies of their tensors)."""
+        index = torch.as_tensor(list(rows), device=self.w_enc.device)
+        thresholds = None if self.thresholds is None else self.thresholds[index]
+        return Saes(*(t[index] for t in (self.w_enc, self.b_enc, self.w_dec, self.b_dec, self.widths, self.ks)), config=self.config, thresholds=thresholds)
+
+    def pre_activations(self, h: torch.Tensor) -> torch.Tensor:
+        """``h``: (n_saes, batch, d) → (n_saes, batch, n_latents)."""
+        return h @ self.w_enc + self.b_enc[:, None, :]
+
+    def activate(self, pre: torch.Tensor) -> torch.Tensor:
+        """Sparse codes from pre-activations (TopK with ReLU on the kept values, ReLU, or
+        BatchTopK's inference rule: ReLU above each SAE's threshold)."""
+        if self.config.kind == "relu":
+            return torch.relu(pre)
+        if self.config.kind == "batchtopk":
+            if self.thresholds is None:
+                raise ValueError("this BatchTopK SAE has no inference thresholds yet: train it with train_saes first")
+            return torch.relu(pre) * (pre > self.thresholds[:, None, None]).to(pre.dtype)
+        k_max = int(self.ks.max())
+        values, index = pre.topk(k_max, dim=-1)
+        if int(self.ks.min()) < k_max:  # SAE j keeps its ks[j] largest
+            rank = torch.arange(k_max, device=pre.device)
+            values = values * (rank < self.ks[:, None, None]).to(pre.dtype)
+        return torch.zeros_like(pre).scatter(-1, index, torch.relu(values))
+
+    def activate_batch(self, pre: torch.Tensor) -> torch.Tensor:
+        """Training-time codes: BatchTopK keeps the ``k x batch`` largest pre-activations of each
+        SAE's whole batch (ReLU on them); other kinds as :meth:`activate`."""
+        if self.config.kind != "batchtopk":
+            return self.activate(pre)
+        n_saes, batch, n_latents = pre.shape
+        flat = pre.reshape(n_saes, batch * n_latents)
+        budget = self.ks * batch
+        values, index = flat.topk(int(budget.max()), dim=-1)
+        keep = torch.arange(values.shape[1], device=pre.device)[None, :] < budget[:, None]
+        return torch.zeros_like(flat).scatter(-1, index, torch.relu(values) * keep.to(pre.dtype)).reshape(pre.shape)
+
+    def encode(self, h: torch.Tensor) -> torch.Tensor:
+        """Codes ``z``: (n_saes, batch, n_latents) of ``h``: (n_saes, batch, d)."""
+        return self.activate(self.pre_activations(h))
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Reconstruction ``h_hat``: (n_saes, batch, d)."""
+        return z @ self.w_dec + self.b_dec[:, None, :]
+
+
+def init_saes(
+    n_saes: int,
+    d: int,
+    config: SaeConfig,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype = torch.float32,
+    widths: Sequence[int] | None = None,
+    ks: Sequence[int] | None = None,
+) -> Saes:
+    """``n_saes`` untrained SAEs on inputs of ``d`` units; biases 0.
+
+    SAE ``j`` draws its weights from the stream ``(seed, j)``. ``widths``: the input width of each
+    SAE when inputs are zero-padded to ``d`` (default: all ``d``); SAE ``j`` gets the weights it
+    would get alone on ``widths[j]`` units, padded with zeros. ``ks``: active latents per TopK
+    SAE, for a sweep over k in one batch (default: all ``config.k``).
+    """
+    widths = [d] * n_saes if widths is None else [int(w) for w in widths]
+    if len(widths) != n_saes or not all(1 <= w <= d for w in widths):
+        raise ValueError(f"widths must give n_saes = {n_saes} input widths between 1 and d = {d}; got {widths}")
+    ks = [min(config.k, config.n_latents)] * n_saes if ks is None else [int(k) for k in ks]
+    if len(ks) != n_saes or not all(1 <= k <= config.n_latents for k in ks):
+        raise ValueError(f"ks must give n_saes = {n_saes} values of k between 1 and n_latents = {config.n_latents}; got {ks}")
+    n_latents = config.n_latents
+    w_enc = torch.zeros((n_saes, d, n_latents), dtype=dtype)
+    w_dec = torch.zeros((n_saes, n_latents, d), dtype=dtype)
+    for j, width in enumerate(widths):
+        g = make_generator(seed, j)
+        if config.init == "xavier_normal":
+            std = np.sqrt(2.0 / (width + n_latents))
+            w_enc[j, :width] = std * torch.randn((width, n_latents), generator=g, dtype=dtype)
+            w_dec[j, :, :width] = std * torch.randn((n_latents, width), generator=g, dtype=dtype)
+        else:  # kaiming_uniform with a = sqrt(5), torch's nn.Linear default: bound 1 / sqrt(fan_in)
+            w_enc[j, :width] = (2 * torch.rand((width, n_latents), generator=g, dtype=dtype) - 1) / np.sqrt(width)
+            w_dec[j, :, :width] = (2 * torch.rand((n_latents, width), generator=g, dtype=dtype) - 1) / np.sqrt(n_latents)
+    if config.unit_norm_decoder:
+        w_dec = w_dec / torch.linalg.vector_norm(w_dec, dim=-1, keepdim=True).clamp_min(1e-12)
+    if config.tied_init:
+        w_enc = w_dec.transpose(1, 2).clone()
+    return Saes(
+        w_enc=w_enc.to(device),
+        b_enc=torch.zeros((n_saes, n_latents), dtype=dtype, device=device),
+        w_dec=w_dec.to(device),
+        b_dec=torch.zeros((n_saes, d), dtype=dtype, device=device),
+        widths=torch.as_tensor(widths, device=device),
+        ks=torch.as_tensor(ks, device=device),
+        config=config,
+        thresholds=torch.zeros(n_saes, dtype=dtype, device=device) if config.kind == "batchtopk" else None,
+    )
+
+
+def sae_losses(saes: Saes, h: torch.Tensor, dead: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Training loss per SAE and the codes.
+
+    ``h``: (n_saes, batch, d), zero beyond each SAE's width; ``dead``: (n_saes, n_latents) bool,
+    latents counted as dead (TopK AuxK); ``None`` counts the latents silent in this batch.
+    Returns ``(loss, reconstruction_mse, z)``: loss and MSE (n_saes,), the MSE being the mean
+    over the batch and the SAE's own units; ``z``: (n_saes, batch, n_latents).
+    """
+    cfg = saes.config
+    pre = saes.pre_activations(h)
+    z = saes.activate_batch(pre)
+    h_hat = saes.decode(z)
+    units = saes.widths.to(h.dtype)
+
+    def mean_square(error: torch.Tensor) -> torch.Tensor:
+        return (error**2).sum(dim=2).mean(dim=1) / units
+
+    mse = mean_square(h - h_hat)
+    loss = mse
+    if cfg.kind != "relu" and cfg.aux_alpha > 0:
+        if dead is None:
+            dead = ~(z > 0).any(dim=1)
+        if not bool(dead.any()):  # no dead latent in any SAE: the AuxK term is zero
+            return loss, mse, z
+        dead_codes = torch.relu(pre) * dead[:, None, :].to(pre.dtype)
+        if 0 < cfg.aux_k < dead_codes.shape[-1]:  # only the aux_k largest dead pre-activations
+            values, index = dead_codes.topk(cfg.aux_k, dim=-1)
+            dead_codes = torch.zeros_like(dead_codes).scatter(-1, index, values)
+        residual_hat = dead_codes @ saes.w_dec
+        aux = mean_square(residual_hat - (h - h_hat).detach())
+        loss = loss + cfg.aux_alpha * torch.where(dead.any(dim=1), aux, torch.zeros_like(aux))
+    if cfg.kind == "relu" and cfg.l1 > 0:
+        decoder_norms = torch.linalg.vector_norm(saes.w_dec, dim=-1)  # (n_saes, n_latents)
+        loss = loss + cfg.l1 * (z.abs() * decoder_norms[:, None, :]).sum(dim=-1).mean(dim=-1)
+    return loss, mse, z
+
+
+def train_saes(
+    saes: Saes,
+    batches: Iterable[torch.Tensor],
+    n_steps: int,
+    log_every: int = 100,
+    desc: str = "SAEs",
+    callback: Callable[[int, Saes], None] | None = None,
+) -> np.ndarray:
+    """Train every SAE of ``saes`` at once on ``batches`` of activations, in place.
+
+    ``batches`` yields ``(n_saes, batch, d)`` tensors (SAE ``j`` is trained on slice ``j``: each
+    SAE on its own model's activations), at least ``n_steps`` of them. Returns the reconstruction
+    MSE per SAE every ``log_every`` steps: ``(n_steps // log_every, n_saes)``. ``callback(step,
+    saes)`` is called at the same steps (e.g. to count live latents on held-out data).
+    """
+    cfg = saes.config
+    params = saes.parameters()
+    for p in params:
+        p.requires_grad_(True)
+    optimiser = torch.optim.AdamW(params, lr=cfg.lr, betas=cfg.betas, eps=cfg.eps, weight_decay=cfg.weight_decay)
+    steps_since_fired = torch.zeros(saes.b_enc.shape, dtype=torch.long, device=saes.b_enc.device)
+    history = []
+    iterator = iter(batches)
+    for step in progress(range(n_steps), total=n_steps, desc=desc):
+        h = next(iterator).to(saes.w_enc.device, saes.w_enc.dtype)
+        # dead_after = 1: dead means silent in this batch (sae_losses decides from its codes)
+        dead = None if cfg.dead_after <= 1 else steps_since_fired >= cfg.dead_after
+        loss, mse, z = sae_losses(saes, h, dead)
+        optimiser.zero_grad(set_to_none=True)
+        loss.sum().backward()
+        optimiser.step()
+        with torch.no_grad():
+            if cfg.unit_norm_decoder:
+                saes.w_dec /= torch.linalg.vector_norm(saes.w_dec, dim=-1, keepdim=True).clamp_min(1e-12)
+            if cfg.dead_after > 1:
+                steps_since_fired = torch.where((z > 0).any(dim=1), 0, steps_since_fired + 1)
+            if cfg.kind == "batchtopk":  # inference threshold: running mean of the smallest kept value
+                smallest = torch.where(z > 0, z, torch.inf).flatten(1).min(dim=1).values
+                smallest = torch.where(torch.isfinite(smallest), smallest, torch.zeros_like(smallest))
+                saes.thresholds = smallest if step == 0 else THRESHOLD_MOMENTUM * saes.thresholds + (1 - THRESHOLD_MOMENTUM) * smallest
+        if (step + 1) % log_every == 0:
+            history.append(mse.detach().cpu().numpy())
+            if callback is not None:
+                callback(step + 1, saes)
+    for p in params:
+        p.requires_grad_(False)
+    return np.array(history).reshape(-1, saes.w_enc.shape[0])
+
+
+@dataclass(frozen=True)
+class SaeQuality:
+    """Quality of each SAE on held-out activations (arrays over SAEs, ``(n_saes,)``).
+
+    fvu: fraction of variance unexplained, ``sum ||h - h_hat||^2 / sum ||h - mean(h)||^2`` (the
+    mean over the evaluation samples, per unit); l0: mean number of active latents per sample;
+    dead: number of latents that never fire on the evaluation set.
+    """
+
+    fvu: np.ndarray
+    l0: np.ndarray
+    dead: np.ndarray
+
+
+@torch.no_grad()
+def encode_in_batches(saes: Saes, h: torch.Tensor, batch_size: int = 65_536) -> torch.Tensor:
+    """Codes of ``h``: (n_saes, n_samples, d) → (n_saes, n_samples, n_latents), in batches."""
+    return torch.cat([saes.encode(h[:, i : i + batch_size]) for i in range(0, h.shape[1], batch_size)], dim=1)
+
+
+@torch.no_grad()
+def sae_quality(saes: Saes, h: torch.Tensor, batch_size: int = 65_536) -> SaeQuality:
+    """:class:`SaeQuality` of each SAE on ``h``: (n_saes, n_samples, d), accumulated over batches of samples
+    so that no (n_saes, n_samples, n_latents) array of codes is ever held."""
+    h = h.to(saes.w_enc.device, saes.w_enc.dtype)
+    mean = h.mean(dim=1, keepdim=True)
+    residual = torch.zeros(h.shape[0], dtype=torch.float64, device=h.device)
+    total = torch.zeros_like(residual)
+    n_active = torch.zeros_like(residual)
+    fired = torch.zeros(saes.b_enc.shape, dtype=torch.bool, device=h.device)
+    for start in range(0, h.shape[1], batch_size):
+        part = h[:, start : start + batch_size]
+        z = saes.encode(part)
+        residual += ((part - saes.decode(z)) ** 2).sum(dim=(1, 2)).double()
+        total += ((part - mean) ** 2).sum(dim=(1, 2)).double()
+        active = z > 0
+        n_active += active.sum(dim=(1, 2)).double()
+        fired |= active.any(dim=1)
+    return SaeQuality(
+        fvu=(residual / total).cpu().numpy(),
+        l0=(n_active / h.shape[1]).cpu().numpy(),
+        dead=(~fired).sum(dim=-1).cpu().numpy(),
+    )
+
+
+def normalize_samples(acts: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """Paper A's input normalisation for network SAEs ("LN"): each sample minus its mean over
+    units, divided by its standard deviation over units. ``acts``: (..., n_units), same shape out."""
+    centred = acts - acts.mean(dim=-1, keepdim=True)
+    return centred / (centred.std(dim=-1, keepdim=True) + eps)
+
+
+def epoch_batches(acts: torch.Tensor, batch_size: int, n_epochs: int, seed: int) -> Iterator[torch.Tensor]:
+    """Shuffled mini-batches over a fixed set of activations, epoch after epoch.
+
+    ``acts``: (n_saes, n_samples, d); yields ``(n_saes, batch_size, d)``, SAE ``j`` drawing its
+    own order from stream ``(seed, j, epoch)``; ``n_epochs * (n_samples // batch_size)`` batches
+    (the last partial batch of each epoch is dropped)."""
+    n_saes, n_samples, _ = acts.shape
+    if batch_size > n_samples:
+        raise ValueError(f"batch_size = {batch_size} exceeds the {n_samples} samples")
+    rows = torch.arange(n_saes, device=acts.device)[:, None]
+    for epoch in range(n_epochs):
+        orders = torch.stack([torch.randperm(n_samples, generator=make_generator(seed, j, epoch)) for j in range(n_saes)]).to(acts.device)
+        for start in range(0, n_samples - batch_size + 1, batch_size):
+            yield acts[rows, orders[:, start : start + batch_size]]
+
+
+@dataclass(frozen=True)
+class FitHistory:
+    """What :func:`fit_saes` logged: ``steps`` (n_logs,), ``mse`` (n_logs, n_saes) training
+    reconstruction error, ``dead`` (n_logs, n_saes) latents that never fire on the probe data."""
+
+    steps: np.ndarray
+    mse: np.ndarray
+    dead: np.ndarray
+
+
+def fit_saes(
+    train: torch.Tensor,
+    config: SaeConfig,
+    n_epochs: int,
+    batch_size: int,
+    seed: int = 0,
+    probe: torch.Tensor | None = None,
+    n_logs: int = 10,
+    widths: Sequence[int] | None = None,
+    desc: str = "SAEs",
+    ks: Sequence[int] | None = None,
+) -> tuple[Saes, FitHistory]:
+    """SAEs fitted to fixed sets of activations for ``n_epochs`` shuffled passes (the network
+    chapters' recipe; :func:`train_saes` with :func:`epoch_batches`).
+
+    ``train``: (n_saes, n_samples, d), SAE ``j`` on slice ``j``; ``probe``: (n_saes, n_probe, d)
+    held-out activations on which dead latents are counted ``n_logs`` times during training
+    (default: the training data); ``widths`` and ``ks`` as in :func:`init_saes`. Returns the
+    trained SAEs and their :class:`FitHistory`.
+    """
+    n_saes, n_samples, d = train.shape
+    n_steps = n_epochs * (n_samples // batch_size)
+    if n_steps < 1:
+        raise ValueError(f"no training step: {n_epochs} epochs of {n_samples} samples in batches of {batch_size}")
+    saes = init_saes(n_saes, d, config, seed, train.device, train.dtype, widths=widths, ks=ks)
+    probe = train if probe is None else probe
+    steps, dead = [], []
+
+    def count_dead(step: int, current: Saes) -> None:
+        steps.append(step)
+        dead.append(sae_quality(current, probe).dead)
+
+    log_every = max(1, n_steps // n_logs)
+    mse = train_saes(saes, epoch_batches(train, batch_size, n_epochs, seed), n_steps, log_every, desc, callback=count_dead)
+    return saes, FitHistory(steps=np.array(steps), mse=mse, dead=np.array(dead).reshape(-1, n_saes))
+
+
+RECIPES: dict[str, str] = {
+    "authors": "Paper A's recipe: TopK, AuxK weight 1e-4 on latents silent for 32 steps (all of them), Adam, Kaiming-uniform init",
+    "auxk_strong": "AuxK as Gao et al. (2024): weight 1/32 on the 2k largest dead pre-activations, latents dead after 256 silent steps",
+    "tied_init": "encoder initialised as the decoder's transpose",
+    "unit_norm": "decoder directions kept at unit norm after every step",
+    "lr_low": "learning rate / 4",
+    "lr_high": "learning rate x 4",
+    "batchtopk": "BatchTopK (Bussmann et al. 2024): k x batch largest pre-activations per batch; a threshold at inference",
+}
+"""Named SAE recipes for networks: the authors' and established remedies for dead latents."""
+
+
+def recipe(name: str, base: SaeConfig) -> SaeConfig:
+    """The recipe ``name`` (one of :data:`RECIPES`) applied to ``base`` (the authors' settings
+    scaled to the layer: :func:`preset` ``("dnn", n_latents=..., k=...)``)."""
+    changes = {
+        "authors": {},
+        "auxk_strong": {"aux_alpha": 1 / 32, "aux_k": min(2 * base.k, base.n_latents), "dead_after": 256},
+        "tied_init": {"tied_init": True},
+        "unit_norm": {"unit_norm_decoder": True},
+        "lr_low": {"lr": base.lr / 4},
+        "lr_high": {"lr": base.lr * 4},
+        "batchtopk": {"kind": "batchtopk"},
+    }
+    if name not in changes:
+        raise ValueError(f"SAE recipe must be one of {sorted(changes)}; got {name!r}")
+    return replace(base, **changes[name])
+
+
+@dataclass(frozen=True)
+class FittedCodes:
+    """What :func:`fit_and_encode` returns: ``codes`` (n_saes, n_eval, n_latents) of the trained SAEs
+    on the evaluation activations, ``random_codes`` the same of the untrained SAEs (the random-SAE
+    control), the trained ``saes``, their :class:`FitHistory` and :class:`SaeQuality` on evaluation."""
+
+    codes: np.ndarray
+    random_codes: np.ndarray
+    saes: Saes
+    history: FitHistory
+    quality: SaeQuality
+
+
+def fit_and_encode(
+    train: Sequence[np.ndarray],
+    evaluate: Sequence[np.ndarray],
+    config: SaeConfig,
+    n_epochs: int,
+    batch_size: int,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+    normalize: bool = True,
+    n_logs: int = 10,
+    desc: str = "SAEs",
+) -> FittedCodes:
+    """SAEs fitted to activation matrices of one width and applied to held-out ones.
+
+    ``train[j]``: (n_train, d) activations of representation ``j``; ``evaluate[j]``: (n_eval, d).
+    With ``normalize`` both go through :func:`normalize_samples` first (Paper A's network recipe).
+    Dead latents are counted on the evaluation activations ``n_logs`` times during training.
+    """
+    def stack(arrays: Sequence[np.ndarray]) -> torch.Tensor:
+        tensor = torch.stack([torch.as_tensor(np.asarray(a), dtype=torch.float32, device=device) for a in arrays])
+        return normalize_samples(tensor) if normalize else tensor
+
+    train_t, eval_t = stack(train), stack(evaluate)
+    saes, history = fit_saes(train_t, config, n_epochs, batch_size, seed=seed, probe=eval_t, n_logs=n_logs, desc=desc)
+    untrained = init_saes(len(train), train_t.shape[2], config, seed, train_t.device, train_t.dtype)
+    return FittedCodes(
+        codes=encode_in_batches(saes, eval_t).cpu().numpy(),
+        random_codes=encode_in_batches(untrained, eval_t).cpu().numpy(),
+        saes=saes,
+        history=history,
+        quality=sae_quality(saes, eval_t),
+    )
