@@ -82,7 +82,7 @@ def test_two_runs_at_once_do_not_overwrite_each_other(tmp_path):
         data = json.loads((together / "results" / f"{name}.json").read_text())
         assert data["notebook"] == name and data["complete"]
         cells = json.loads((together / "executed" / f"{name}.ipynb").read_text())["cells"]
-        assert any(f'start_run("{name}"' in "".join(c["source"]) for c in cells), "each executed notebook is its own"
+        assert any(f'open_chapter(\n    "{name}"' in "".join(c["source"]) for c in cells), "each executed notebook is its own"
     pipeline.execute(NOTEBOOK, "smoke", output_dir=tmp_path / "alone")
     alone = json.loads((tmp_path / "alone" / "results" / f"{NOTEBOOK}.json").read_text())["results"]
     concurrent = json.loads((together / "results" / f"{NOTEBOOK}.json").read_text())["results"]
