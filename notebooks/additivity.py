@@ -80,6 +80,7 @@ from superposition.data import words
 from superposition.networks import activations, pretrained, sentences
 from superposition.science import additivity
 
+# %% tags=["hide-input"]
 chapter = open_chapter(
     "additivity",
     globals(),
@@ -100,6 +101,8 @@ chapter = open_chapter(
     },
     seed="seed",
 )
+
+# %% tags=["hide-input"]
 torch_device = chapter.device
 object_names = parse_names(objects)
 concept_list = parse_names(concepts)
@@ -120,6 +123,8 @@ if readout == "cls" and not network.startswith("vit"):
 trained_net, preprocess = pretrained.load_network(network, canvas)
 known_layers = [name for name, _ in trained_net.named_modules() if name]
 unknown = [name for name in layer_list if name not in known_layers]
+
+# %% tags=["hide-input"]
 if unknown:
     raise ValueError(f"parameter 'layers' names {unknown}, not modules of {network}; its blocks include {known_layers[:6]} … (see model.named_modules())")
 if use_triplets:  # read (and checked) before any computation
@@ -130,7 +135,7 @@ run = chapter.start()
 # ## The stimuli
 #
 # Objects mode (the default): {glue:text}`n_objects_used` square crops of shipped photographs,
-# each {glue:text}`object_size_used` pixels on a {glue:text}`canvas_used`-pixel canvas whose
+# each {glue:text}`object_size_used` pixels on a {glue:text}`canvas`-pixel canvas whose
 # background is the ImageNet mean colour (zero after normalisation). All
 # {glue:text}`n_pairs_used` pairs (i, j) are composites with i on the left and j on the right;
 # the parts are i alone on the *right* and j alone on the *left*. The photographs are not
@@ -170,7 +175,6 @@ run.record("n_objects_used", int(0 if use_triplets else len(object_names)), "obj
 run.record("n_pairs_used", int(len(pairs)), "composites (pairs or triplets) tested")
 run.record("n_independent_pairs", int(len(independent)), "pairs sharing no object, used by the paired tests")
 run.record("object_size_used", int(canvas // 2), "side of each object crop in pixels")
-run.record("canvas_used", int(canvas), "canvas side in pixels")
 
 # %% [markdown]
 # ```{glue:figure} fig_additivity_stimuli
@@ -179,8 +183,8 @@ run.record("canvas_used", int(canvas), "canvas side in pixels")
 #
 # ## Image representations, layer by layer
 #
-# Every stimulus goes through {glue:text}`network_used` and its random-initialised twin; each
-# layer is read out by {glue:text}`readout_used` pooling. For each pair p and each layer:
+# Every stimulus goes through {glue:text}`network` and its random-initialised twin; each
+# layer is read out by {glue:text}`readout` pooling. For each pair p and each layer:
 # the sum similarity cs(f(A) + f(B), f(AB)), the calibrated baseline cs(f(A), f(B)), and the
 # **gain** = sum similarity − baseline; raw and after mean-centring. Pixel space is the
 # normalised image itself.
@@ -200,21 +204,30 @@ image_table = additivity.summary_table({**image_summary, ("pixels", "-"): pixel_
 image_table.round(4)
 
 # %%
+image_rows = []
 for kind in ("trained", "random"):
     per_layer = [image_summary[(kind, layer)] for layer in layer_list]
-    run.record(f"image_gain_raw_{kind}", [s.gain_raw for s in per_layer], f"{kind}: mean raw gain per layer {layer_list}")
-    run.record(f"image_gain_centred_{kind}", [s.gain_centred for s in per_layer], f"{kind}: mean centred gain per layer")
-    run.record(f"image_gain_centred_{kind}_low", [s.gain_centred_ci[0] for s in per_layer], f"{kind}: 95 % object-bootstrap lower bound of the centred gain")
-    run.record(f"image_gain_centred_{kind}_high", [s.gain_centred_ci[1] for s in per_layer], f"{kind}: upper bound")
-    run.record(f"image_top1_{kind}", [s.centred.top1 for s in per_layer], f"{kind}: share of pairs whose sum retrieves its own composite first (centred)")
-    run.record(f"image_p_ttest_{kind}", [s.p_ttest for s in per_layer], f"{kind}: paired t-test p of sum similarity vs baseline (raw) on disjoint pairs")
-    run.record(f"image_p_wilcoxon_{kind}", [s.p_wilcoxon for s in per_layer], f"{kind}: Wilcoxon p, same pairs")
-    run.record(f"image_p_permutation_{kind}", [s.p_permutation for s in per_layer], f"{kind}: object-permutation p of composite specificity (centred)")
+    image_rows.append({
+        "kind": kind, "layers": layer_list, "gain_raw": [s.gain_raw for s in per_layer], "gain_centred": [s.gain_centred for s in per_layer],
+        "gain_centred_low": [s.gain_centred_ci[0] for s in per_layer], "gain_centred_high": [s.gain_centred_ci[1] for s in per_layer],
+        "top1": [s.centred.top1 for s in per_layer], "p_ttest": [s.p_ttest for s in per_layer],
+        "p_wilcoxon": [s.p_wilcoxon for s in per_layer], "p_permutation": [s.p_permutation for s in per_layer],
+    })  # fmt: skip
+run.record_table("image", image_rows, ["kind"], {
+    "gain_raw": "{kind}: mean raw gain per layer {layers}",
+    "gain_centred": "{kind}: mean centred gain per layer",
+    "gain_centred_low": "{kind}: 95 % object-bootstrap lower bound of the centred gain",
+    "gain_centred_high": "{kind}: upper bound",
+    "top1": "{kind}: share of pairs whose sum retrieves its own composite first (centred)",
+    "p_ttest": "{kind}: paired t-test p of sum similarity vs baseline (raw) on disjoint pairs",
+    "p_wilcoxon": "{kind}: Wilcoxon p, same pairs",
+    "p_permutation": "{kind}: object-permutation p of composite specificity (centred)",
+})  # fmt: skip
 final_trained, final_random = image_summary[("trained", layer_list[-1])], image_summary[("random", layer_list[-1])]
+
+# %%
 difference = final_trained.centred.gain - final_random.centred.gain
 difference_ci = additivity.object_bootstrap(difference, pairs, n_boot, seed)
-run.record("network_used", network, "image network")
-run.record("readout_used", readout, "read-out over positions")
 run.record("image_final_layer", layer_list[-1], "the last read-out layer")
 run.record("image_gain_raw_final", final_trained.gain_raw, "trained network, last layer: mean raw gain (Paper B's statistic)")
 run.record("image_gain_raw_final_low", final_trained.gain_raw_ci[0], "its 95 % object-bootstrap lower bound")
@@ -233,6 +246,8 @@ run.record("pixel_gain_raw_low", pixel_summary.gain_raw_ci[0], "pixels: 95 % obj
 run.record("pixel_gain_raw_high", pixel_summary.gain_raw_ci[1], "pixels: upper bound")
 run.record("pixel_gain_centred", pixel_summary.gain_centred, "pixels: mean centred gain")
 run.record("pixel_p_ttest", pixel_summary.p_ttest, "pixels: paired t-test p on disjoint pairs")
+
+# %%
 run.record("pixel_p_wilcoxon", pixel_summary.p_wilcoxon, "pixels: Wilcoxon p on disjoint pairs")
 run.record("pixel_top1", pixel_summary.centred.top1, "pixels: retrieval top-1 (centred)")
 
@@ -390,11 +405,16 @@ text_summary = {
 additivity.summary_table(text_summary, names=("model", "layer"), columns=("sum sim", "baseline", "gain", "gain (centred)", "top-1", "p t-test")).round(4)
 
 # %%
+text_rows = []
 for kind in ("trained", "random"):
     per_layer = [text_summary[(kind, layer)] for layer in text_layers]
-    run.record(f"text_gain_raw_{kind}", [s.gain_raw for s in per_layer], f"{kind} encoder: mean raw gain per layer {text_layers}")
-    run.record(f"text_gain_centred_{kind}", [s.gain_centred for s in per_layer], f"{kind} encoder: mean centred gain per layer")
-    run.record(f"text_top1_{kind}", [s.centred.top1 for s in per_layer], f"{kind} encoder: retrieval top-1 per layer (centred)")
+    text_rows.append({"kind": kind, "layers": text_layers, "gain_raw": [s.gain_raw for s in per_layer],
+                      "gain_centred": [s.gain_centred for s in per_layer], "top1": [s.centred.top1 for s in per_layer]})  # fmt: skip
+run.record_table("text", text_rows, ["kind"], {
+    "gain_raw": "{kind} encoder: mean raw gain per layer {layers}",
+    "gain_centred": "{kind} encoder: mean centred gain per layer",
+    "top1": "{kind} encoder: retrieval top-1 per layer (centred)",
+})  # fmt: skip
 text_final_trained, text_final_random = text_summary[("trained", text_layers[-1])], text_summary[("random", text_layers[-1])]
 bag = text_summary[("bag of tokens", "tokens")]
 text_difference = text_final_trained.centred.gain - text_final_random.centred.gain
@@ -405,6 +425,8 @@ run.record("text_example_b", concept_list[1], "second phrase")
 run.record("text_gain_raw_final", text_final_trained.gain_raw, "trained encoder, last layer: mean raw gain")
 run.record("text_gain_raw_final_low", text_final_trained.gain_raw_ci[0], "its 95 % bootstrap lower bound over phrases")
 run.record("text_p_ttest_final", text_final_trained.p_ttest, "its paired t-test p on disjoint pairs")
+
+# %%
 run.record("text_gain_centred_final", text_final_trained.gain_centred, "trained encoder, last layer: mean centred gain")
 run.record("text_gain_centred_random_final", text_final_random.gain_centred, "random twin, last layer: mean centred gain")
 run.record("text_gain_difference_final", float(text_difference.mean()), "last layer: centred gain, trained minus random twin")
@@ -445,7 +467,7 @@ run.figure("fig_additivity_text", fig)
 #
 # Analogies are the classic form of concepts combining linearly: king − man + woman ≈ queen.
 # GloVe 6B 50-d vectors (shipped in a package) answer the Google analogy test set (shipped with
-# gensim), restricted to the {glue:text}`glove_words_used:,` most frequent words as usual;
+# gensim), restricted to the {glue:text}`glove_words:,` most frequent words as usual;
 # {glue:text}`analogy_questions_used:,` of {glue:text}`analogy_questions_total:,` questions have all
 # four words in that vocabulary. 3CosAdd takes argmax cos(x, b − a + c), 3CosMul the
 # multiplicative combination of Levy & Goldberg; the **offset-free control** answers with the
@@ -460,22 +482,26 @@ for method in method_list:
     semantic = questions.semantic()[kept]
     accuracy[method] = float(correct.mean())
     per_section[method] = {"semantic": float(correct[semantic].mean()), "syntactic": float(correct[~semantic].mean())}
-    run.record(f"analogy_accuracy_{method.replace('-', '_')}", accuracy[method], f"{method}: share of questions answered correctly")
-    run.record(f"analogy_semantic_{method.replace('-', '_')}", per_section[method]["semantic"], f"{method}: semantic sections")
-    run.record(f"analogy_syntactic_{method.replace('-', '_')}", per_section[method]["syntactic"], f"{method}: syntactic sections")
-run.record("glove_words_used", glove_words, "vocabulary size")
+method_rows = [{"method": m, "method_key": m.replace("-", "_"), "accuracy": accuracy[m], **per_section[m]} for m in method_list]
+run.record_table("analogy", method_rows, ["method_key"], {
+    "accuracy": "{method}: share of questions answered correctly",
+    "semantic": "{method}: semantic sections",
+    "syntactic": "{method}: syntactic sections",
+})  # fmt: skip
 run.record("analogy_questions_used", int(kept.sum()), "questions with all four words in the vocabulary")
 run.record("analogy_questions_total", int(len(kept)), "questions in the set")
 if "add" in accuracy and "only-c" in accuracy:
     run.record("analogy_add_minus_only_c", accuracy["add"] - accuracy["only-c"], "3CosAdd minus the offset-free control")
 examples = [("man", "king", "woman"), ("france", "paris", "italy"), ("walk", "walked", "swim"), ("big", "bigger", "small")]
 index, unit = vectors.index(), vectors.unit()
+
+# %%
 classic = []
 for a, b, c in examples:
     answers = words.nearest_words(vectors, unit[index[b]] - unit[index[a]] + unit[index[c]], 3, (a, b, c))
-    classic.append({"question": f"{a} : {b} :: {c} : ?", "top answers (3CosAdd)": ", ".join(answers)})
-    run.record(f"analogy_{a}_{b}_{c}", answers[0], f"3CosAdd answer to {a} : {b} :: {c} : ?")
-pd.DataFrame(classic)
+    classic.append({"a": a, "b": b, "c": c, "answer": answers[0], "question": f"{a} : {b} :: {c} : ?", "top answers (3CosAdd)": ", ".join(answers)})
+run.record_table("analogy", classic, ["a", "b", "c"], {"answer": "3CosAdd answer to {question}"})
+pd.DataFrame(classic)[["question", "top answers (3CosAdd)"]]
 
 # %%
 fig, ax = plt.subplots(figsize=(6, 3.2))
@@ -490,10 +516,10 @@ run.figure("fig_analogies", fig)
 # Analogy accuracy of GloVe 50-d by method and section type.
 # ```
 #
-# 3CosAdd answers {glue:text}`analogy_accuracy_add:.1%` of the questions, the offset-free control
-# {glue:text}`analogy_accuracy_only_c:.1%`: the arithmetic, not proximity alone, answers most of
+# 3CosAdd answers {glue:text}`analogy_add_accuracy:.1%` of the questions, the offset-free control
+# {glue:text}`analogy_only_c_accuracy:.1%`: the arithmetic, not proximity alone, answers most of
 # them. (3CosMul, usually the better rule on larger vectors, does worse on these 50-d vectors:
-# {glue:text}`analogy_accuracy_mul:.1%`.) GloVe's 50-d vectors are far smaller than the 300-d
+# {glue:text}`analogy_mul_accuracy:.1%`.) GloVe's 50-d vectors are far smaller than the 300-d
 # word2vec vectors Paper B's Fig. 4 refers to.
 #
 # ## What this page shows

@@ -57,6 +57,7 @@ from superposition.book.chapter import open_chapter
 from superposition.book.params import integer
 from superposition.science import basis_pursuit, theory
 
+# %% tags=["hide-input"]
 chapter = open_chapter(
     "compressed_sensing",
     globals(),
@@ -95,14 +96,13 @@ curves = {
 }
 form_disagreement = max(np.abs(curves[(k, "max")] - curves[(k, "minimax")]).max() for k in ("signed", "nonnegative"))
 run.record("closed_forms_max_disagreement", form_disagreement, "largest |max form - minimax form| of rho* over delta in [0.01, 1]")
-for kind in ("signed", "nonnegative"):
-    for d in (0.1, 0.5):
-        run.record(
-            f"rho_star_{kind}_delta_{int(d * 100):02d}",
-            float(theory.l1_phase_transition(d, signed=(kind == "signed"))),
-            f"exact l1 transition rho*({d}) for {kind} codes",
-        )
+exact_rows = [
+    {"kind": kind, "delta": f"delta_{int(d * 100):02d}", "d": d, "rho_star": float(theory.l1_phase_transition(d, signed=(kind == "signed")))}
+    for kind in ("signed", "nonnegative") for d in (0.1, 0.5)
+]  # fmt: skip
+run.record_table("exact", exact_rows, ["kind", "delta"], {"rho_star": "exact l1 transition rho*({d}) for {kind} codes"})
 
+# %%
 fig, (ax,) = plots.new_figure()
 for kind, color in (("signed", plots.PALETTE[0]), ("nonnegative", plots.PALETTE[1])):
     ax.plot(delta_grid, curves[(kind, "max")], color=color, lw=2.5, label=f"{kind}: max form")
@@ -124,9 +124,9 @@ run.figure("fig_cs_theory", fig)
 #
 # The two forms agree to {glue:text}`closed_forms_max_disagreement:.1e` at worst. At
 # $\delta = 0.1$, signed codes are recovered up to $\rho^* =$
-# {glue:text}`rho_star_signed_delta_10:.3f` and nonnegative codes up to
-# {glue:text}`rho_star_nonnegative_delta_10:.3f`; at $\delta = 0.5$, up to
-# {glue:text}`rho_star_signed_delta_50:.3f` and {glue:text}`rho_star_nonnegative_delta_50:.3f`.
+# {glue:text}`exact_signed_delta_10_rho_star:.3f` and nonnegative codes up to
+# {glue:text}`exact_nonnegative_delta_10_rho_star:.3f`; at $\delta = 0.5$, up to
+# {glue:text}`exact_signed_delta_50_rho_star:.3f` and {glue:text}`exact_nonnegative_delta_50_rho_star:.3f`.
 # Nonnegativity is worth a lot: it is prior knowledge that the solver exploits, and it is the
 # case that matters for ReLU codes.
 
@@ -187,6 +187,8 @@ for column, key in (
     ("K l1 nonneg", "capacity_l1_nonnegative"),
 ):
     run.record(key, capacity[column].round(3).tolist(), f"{column} for (M, N) in the capacity table, row by row")
+
+# %%
 rule_applies = capacity["M"] < capacity["N"] / np.e  # the rule is meant for K << N; above N/e it admits every K
 log2_ratio = np.abs(np.log2(capacity["rule / l1 nonneg"]))
 run.record("rule_to_l1_nonnegative_log2_ratio_max", float(log2_ratio[rule_applies].max()),
@@ -227,28 +229,38 @@ capacity.style.format({"K rule": "{:,.0f}", "K l1 signed": "{:,.0f}", "K l1 nonn
 # %%
 deltas = np.linspace(0.05, 0.95, n_delta)
 rhos = np.linspace(1.0 / n_rho, 1.0, n_rho)
-diagrams, boundaries = {}, {}
+diagrams, boundaries, phase_rows = {}, {}, []
 for kind in ("signed", "nonnegative"):
     diagram = basis_pursuit.phase_diagram(
         n_features, deltas, rhos, n_trials, nonnegative=(kind == "nonnegative"), seed=seed,
         device=torch_device, dtype=torch.float32 if torch_device.type == "cpu" else torch.float64, max_iter=max_iter,
     )  # fmt: skip
     boundary = basis_pursuit.fit_transition(diagram.rhos, diagram.success)
-    exact = theory.l1_phase_transition(diagram.deltas, signed=(kind == "signed"))
-    gap = boundary - exact
+    gap = boundary - theory.l1_phase_transition(diagram.deltas, signed=(kind == "signed"))
     diagrams[kind], boundaries[kind] = diagram, boundary
-    run.record(f"boundary_{kind}", boundary.round(4), f"empirical 50% recovery boundary rho per delta ({kind})")
-    run.record(f"boundary_gap_max_{kind}", float(np.nanmax(np.abs(gap))), f"largest |empirical - exact| boundary over delta ({kind})")
-    run.record(f"boundary_gap_argmax_delta_{kind}", float(diagram.deltas[np.nanargmax(np.abs(gap))]), f"delta of the largest boundary gap ({kind})")
-    run.record(f"boundary_gap_mean_{kind}", float(np.nanmean(np.abs(gap))), f"mean |empirical - exact| boundary over delta ({kind})")
-    run.record(f"boundary_gap_signed_mean_{kind}", float(np.nanmean(gap)), f"mean empirical - exact boundary ({kind}); positive: above theory")
-    run.record(f"undecided_fraction_{kind}", float(1.0 - diagram.decided.mean()), f"share of problems decided by the final error ({kind})")
     undecided_errors = diagram.error[~diagram.decided]
-    run.record(f"undecided_median_error_{kind}", float(np.median(undecided_errors)) if undecided_errors.size else None,
-               f"median relative error of the undecided problems ({kind})")  # fmt: skip
-    run.record(f"success_rate_{kind}", float(diagram.success.mean()), f"share of recovered problems over the grid ({kind})")
+    phase_rows.append({
+        "kind": kind, "boundary": boundary.round(4), "gap_max": float(np.nanmax(np.abs(gap))),
+        "gap_argmax_delta": float(diagram.deltas[np.nanargmax(np.abs(gap))]), "gap_mean": float(np.nanmean(np.abs(gap))),
+        "gap_signed_mean": float(np.nanmean(gap)), "undecided_fraction": float(1.0 - diagram.decided.mean()),
+        "undecided_median_error": float(np.median(undecided_errors)) if undecided_errors.size else None,
+        "success_rate": float(diagram.success.mean()),
+    })  # fmt: skip
+
+# %%
+run.record_table("phase", phase_rows, ["kind"], {
+    "boundary": "empirical 50% recovery boundary rho per delta ({kind})",
+    "gap_max": "largest |empirical - exact| boundary over delta ({kind})",
+    "gap_argmax_delta": "delta of the largest boundary gap ({kind})",
+    "gap_mean": "mean |empirical - exact| boundary over delta ({kind})",
+    "gap_signed_mean": "mean empirical - exact boundary ({kind}); positive: above theory",
+    "undecided_fraction": "share of problems decided by the final error ({kind})",
+    "undecided_median_error": "median relative error of the undecided problems ({kind})",
+    "success_rate": "share of recovered problems over the grid ({kind})",
+})  # fmt: skip
 run.record("n_problems", int(sum(d.success.size for d in diagrams.values())), "recovery problems solved on this page")
 
+# %%
 fig, axes = plots.new_figure(n_cols=2, width=5.4)
 for ax, kind in zip(axes, ("signed", "nonnegative")):
     d = diagrams[kind]
@@ -273,26 +285,25 @@ run.figure("fig_cs_phase", fig)
 # Left: signed codes; right: nonnegative codes.
 # ```
 #
-# The empirical boundary follows the exact curve closely at $N =$ {glue:text}`n_features_used`:
+# The empirical boundary follows the exact curve closely at $N =$ {glue:text}`n_features`:
 # for signed codes the largest distance over $\delta$ is
-# {glue:text}`boundary_gap_max_signed:.3f` (mean {glue:text}`boundary_gap_mean_signed:.3f`), for
-# nonnegative codes {glue:text}`boundary_gap_max_nonnegative:.3f` (mean
-# {glue:text}`boundary_gap_mean_nonnegative:.3f`). The largest gaps sit at
-# $\delta =$ {glue:text}`boundary_gap_argmax_delta_signed:.2f` (signed) and
-# {glue:text}`boundary_gap_argmax_delta_nonnegative:.2f` (nonnegative). The theory is asymptotic
+# {glue:text}`phase_signed_gap_max:.3f` (mean {glue:text}`phase_signed_gap_mean:.3f`), for
+# nonnegative codes {glue:text}`phase_nonnegative_gap_max:.3f` (mean
+# {glue:text}`phase_nonnegative_gap_mean:.3f`). The largest gaps sit at
+# $\delta =$ {glue:text}`phase_signed_gap_argmax_delta:.2f` (signed) and
+# {glue:text}`phase_nonnegative_gap_argmax_delta:.2f` (nonnegative). The theory is asymptotic
 # in $N$; at finite $N$ the transition is a smooth ramp whose width shrinks like $N^{-1/2}$, and
 # at the smallest $\delta$ there are only a handful of measurements, so a few hundredths is the
 # expected distance, and the registered bound of 0.03 at *every* $\delta$ can be exceeded in a
-# single row (the {doc}`claims page <../claims>` records whether it was). {glue:text}`undecided_fraction_signed:.2%` of the signed and
-# {glue:text}`undecided_fraction_nonnegative:.2%` of the nonnegative problems were not decided
+# single row (the {doc}`claims page <../claims>` records whether it was). {glue:text}`phase_signed_undecided_fraction:.2%` of the signed and
+# {glue:text}`phase_nonnegative_undecided_fraction:.2%` of the nonnegative problems were not decided
 # within `max_iter` iterations and were judged by the error of the last iterate; their median
-# relative error is {glue:text}`undecided_median_error_signed:.2f` (signed) and
-# {glue:text}`undecided_median_error_nonnegative:.2f` (nonnegative), far above the $10^{-3}$ of a
+# relative error is {glue:text}`phase_signed_undecided_median_error:.2f` (signed) and
+# {glue:text}`phase_nonnegative_undecided_median_error:.2f` (nonnegative), far above the $10^{-3}$ of a
 # recovery: they lie in the failure region, where ADMM converges slowly to a solution that is not
 # the true code. The rule $M = K\log(N/K)$ is a fair guide for
 # small $\delta$ but, drawn in these coordinates, says nothing above $\delta = 1/e$, where the
 # exact curve keeps its shape.
 
 # %%
-run.record("n_features_used", n_features, "N of the empirical phase diagram")
 run.finish()

@@ -70,8 +70,10 @@ device = "auto"  # where networks and SAEs run: auto (GPU if present), cpu or cu
 # %% tags=["hide-input"]
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from nilearn import datasets, plotting
 
 from superposition import metrics
 from superposition.book import plots
@@ -82,6 +84,7 @@ from superposition.data import nsd, synthetic_brain
 from superposition.networks import activations, cnn, pretrained
 from superposition.science import sae
 
+# %% tags=["hide-input"]
 chapter = open_chapter(
     "dnn_brain",
     globals(),
@@ -116,6 +119,8 @@ chapter = open_chapter(
     },
     seed="sae_seed",
 )
+
+# %% tags=["hide-input"]
 torch_device = chapter.device
 channels = tuple(parse_integers(cnn_channels))
 if len(channels) != 3:
@@ -133,12 +138,12 @@ run = chapter.start()
 # %% [markdown]
 # ## Source network, brain, and their activations
 #
-# Synthetic mode: the source is the small CNN of seed {glue:text}`source_seed_used` trained on
+# Synthetic mode: the source is the small CNN of seed {glue:text}`source_seed` trained on
 # Fashion-MNIST (the network chapter's, read back from the cache when it ran first), read out
 # at the centre of `layer3`. The "brain" is built from the *other* seed: a wide TopK SAE
-# ({glue:text}`truth_expansion_used` latents per unit, $k$ = {glue:text}`truth_k_used`) on that
+# ({glue:text}`truth_expansion` latents per unit, $k$ = {glue:text}`truth_k`) on that
 # network's layer gives sparse codes, the ground-truth features; each voxel reads the
-# {glue:text}`features_per_voxel_used` features whose centres lie nearest to it on the patch.
+# {glue:text}`features_per_voxel` features whose centres lie nearest to it on the patch.
 # SAEs train on activations to {glue:text}`n_sae_images_used:,` training images; the voxels
 # respond to {glue:text}`n_eval_images_used:,` test images.
 
@@ -150,6 +155,9 @@ if brain == "synthetic":
     nets = {seed: net for seed, (net, _) in trained.items()}
     source_train, source_eval = (activations.layer_activations(nets[source_seed], chosen, layer, "centre", preprocess, 256, torch_device) for chosen in (sae_images, eval_images))
     held_train, held_eval = (activations.layer_activations(nets[brain_seed], chosen, layer, "centre", preprocess, 256, torch_device) for chosen in (sae_images, eval_images))
+
+# %%
+if brain == "synthetic":  # the held-out network's wide-SAE latents are the ground truth the voxels respond to
     truth = sae.fit_and_encode([held_train], [np.concatenate([held_eval, held_train])],
                                sae.layer_config(held_train.shape[1], truth_expansion, sae_k_fraction, truth_k), sae_epochs, sae_batch_size,
                                seed=sae_seed + 7, device=torch_device)  # fmt: skip
@@ -162,7 +170,9 @@ if brain == "synthetic":
     ground_truth = truth_codes[: len(eval_images), live_truth]
     run.record("truth_live_features", int(live_truth.sum()), "ground-truth features (wide-SAE latents of the held-out network) that vary over the evaluation images")
     run.record("truth_l0", float((ground_truth > 0).sum(axis=1).mean()), "mean active ground-truth features per evaluation image")
-else:
+
+# %%
+if brain == "nsd":
     responses = nsd.load_responses(nsd_subject, nsd_roi, range(1, nsd_sessions + 1), None if nsd_root == "none" else nsd_root)
     chosen = slice(0, min(n_eval_images, len(responses.nsd_ids)))
     voxels, ceiling = responses.betas[chosen], responses.noise_ceiling
@@ -173,22 +183,20 @@ else:
     eval_images = nsd.stimuli(responses.nsd_ids[chosen], None if nsd_root == "none" else nsd_root)
     source_train, source_eval = (activations.layer_activations(module, imgs, layer, how, preprocess, 256, torch_device) for imgs in (sae_images, eval_images))
     ground_truth = None
+
+# %%
 run.record("n_sae_images_used", len(sae_images), "images whose activations train the SAEs")
 run.record("n_eval_images_used", len(eval_images), "images whose voxel responses are predicted")
 run.record("n_voxels_used", int(voxels.shape[1]), "voxels predicted")
-run.record("source_seed_used", source_seed, "seed of the source CNN")
-run.record("truth_expansion_used", truth_expansion, "latents per unit of the ground-truth SAE")
-run.record("truth_k_used", truth_k, "active latents of the ground-truth SAE")
-run.record("features_per_voxel_used", features_per_voxel, "ground-truth features per synthetic voxel")
 run.record("mean_noise_ceiling", float(np.mean(ceiling)), "mean noise ceiling (fraction of variance) over voxels")
 
 # %% [markdown]
 # ## SAEs on the source layer and on the voxels
 #
 # The source SAE follows the authors' network recipe (per-image normalisation, TopK with
-# {glue:text}`sae_expansion_used` latents per unit and $k$ = 10 % of them, AuxK, Adam 4e-4,
+# {glue:text}`sae_expansion` latents per unit and $k$ = 10 % of them, AuxK, Adam 4e-4,
 # batch 64). The random-SAE control is that SAE untrained. As in the authors' code, an SAE is
-# also trained on the voxel responses themselves ({glue:text}`voxel_sae_expansion_used` latents per
+# also trained on the voxel responses themselves ({glue:text}`voxel_sae_expansion` latents per
 # voxel), for the SAE→voxel-SAE condition.
 
 # %%
@@ -196,8 +204,6 @@ source = sae.fit_and_encode([source_train], [source_eval], sae.layer_config(sour
                             seed=sae_seed, device=torch_device)  # fmt: skip
 voxel_fit = sae.fit_and_encode([voxels_train], [voxels], sae.layer_config(voxels.shape[1], voxel_sae_expansion, sae_k_fraction), sae_epochs, sae_batch_size,
                                seed=sae_seed + 1, device=torch_device)  # fmt: skip
-run.record("sae_expansion_used", sae_expansion, "latents per unit of the source SAE")
-run.record("voxel_sae_expansion_used", voxel_sae_expansion, "latents per voxel of the voxel SAE")
 run.record("source_sae_fvu", float(source.quality.fvu[0]), "held-out FVU of the source SAE")
 run.record("source_sae_live_latents", int(source.codes.shape[2] - source.quality.dead[0]), "source-SAE latents that fire on some evaluation image")
 run.record("source_live_units", int((source_eval.std(axis=0) > 0).sum()), "source units that vary over the evaluation images")
@@ -219,21 +225,21 @@ conditions = {"neuron→voxel": (source_eval, voxels), "SAE→voxel": (source.co
 if ground_truth is not None:
     conditions["ground truth→voxel"] = (ground_truth, voxels)
 condition_keys = {"neuron→voxel": "neuron_voxel", "SAE→voxel": "sae_voxel", "random SAE→voxel": "random_sae_voxel", "SAE→voxel-SAE": "sae_voxel_sae",
-                  "ground truth→voxel": "ground_truth_voxel"}  # registry keys r_<condition key>, r_normalised_<condition key>, ring_r_<condition key>
+                  "ground truth→voxel": "ground_truth_voxel"}  # registry keys r_<condition key>_mean, r_<condition key>_normalised, ring_<condition key>_r
 scores = {name: metrics.ridge_predictivity(x, y, alpha_per_target=alpha_per_voxel, target_batch_size=2048, device=torch_device)
           for name, (x, y) in conditions.items()}  # fmt: skip
 run.record("alpha_rule", "one penalty per voxel" if alpha_per_voxel else "one penalty per fold, shared by all voxels", "how the ridge penalty is chosen")
-for name, result in scores.items():
-    slug = condition_keys[name]
-    run.record(f"r_{slug}", result.mean, f"mean Pearson r over voxels and folds, {name}")
-    run.record(f"r_{slug}_sem", result.sem, f"fold standard error of r_{slug}")
-    if name.endswith("→voxel"):
-        normalised = result.per_target.mean(axis=0) / np.sqrt(np.maximum(ceiling, 1e-12))
-        run.record(f"r_normalised_{slug}", float(normalised.mean()), f"mean over voxels of r / sqrt(noise ceiling), {name}")
+r_rows = [{"condition": condition_keys[name], "name": name, "mean": result.mean, "sem": result.sem} for name, result in scores.items()]
+run.record_table("r", r_rows, ["condition"], {"mean": "mean Pearson r over voxels and folds, {name}", "sem": "fold standard error of that mean, {name}"})
+normalised_rows = [{"condition": condition_keys[name], "name": name, "normalised": float((result.per_target.mean(axis=0) / np.sqrt(np.maximum(ceiling, 1e-12))).mean())}
+                   for name, result in scores.items() if name.endswith("→voxel")]  # fmt: skip
+run.record_table("r", normalised_rows, ["condition"], {"normalised": "mean over voxels of r / sqrt(noise ceiling), {name}"})
 change = scores["SAE→voxel"].mean - scores["neuron→voxel"].mean
 run.record("change_sae_vs_neurons", change, "SAE→voxel minus neuron→voxel mean r")
 run.record("relative_change_sae_vs_neurons", float(metrics.relative_change(scores["SAE→voxel"].mean, scores["neuron→voxel"].mean)), "relative change, percent")
 names = list(scores)
+
+# %%
 fig, axes = plots.new_figure(n_cols=2, width=4.4, height=3.6)
 plots.condition_bars(axes[0], ["voxels"], names, np.array([[scores[n].mean for n in names]]), np.array([[scores[n].sem for n in names]]),
                      title="raw Pearson r (Paper A's plots)")  # fmt: skip
@@ -273,22 +279,22 @@ if ground_truth is not None:
     run.record("ceiling_r", float(np.sqrt(ceiling).mean()), "mean over voxels of sqrt(noise ceiling): the r of a perfect model")
     rings = pd.DataFrame({"ring": [synthetic_brain.RING_NAMES[i] for i in patch.ring], **{n: voxel_r[n] for n in to_voxels}, "sqrt ceiling": np.sqrt(ceiling)})
     ring_table = rings.groupby("ring", sort=True).mean()
-    for n in ("neuron→voxel", "SAE→voxel", "ground truth→voxel"):
-        slug = condition_keys[n]
-        run.record(f"ring_r_{slug}", ring_table[n].round(5).tolist(), f"mean r of {n} per synthetic ring {list(ring_table.index)}")
+    ring_rows = [{"condition": condition_keys[n], "name": n, "rings": list(ring_table.index), "r": ring_table[n].round(5).tolist()}
+                 for n in ("neuron→voxel", "SAE→voxel", "ground truth→voxel")]  # fmt: skip
+    run.record_table("ring", ring_rows, ["condition"], {"r": "mean r of {name} per synthetic ring {rings}"})
     run.record("ring_sqrt_ceiling", ring_table["sqrt ceiling"].round(5).tolist(), "mean sqrt(noise ceiling) per ring")
     display_table = ring_table
 else:
     run.record("gap_to_truth", float("nan"), "no ground truth for recorded brains")
     run.record("gap_closed", float("nan"), "no ground truth for recorded brains")
     run.record("ceiling_r", float(np.sqrt(ceiling).mean()), "mean over voxels of sqrt(noise ceiling)")
-    run.record("r_ground_truth_voxel", float("nan"), "no ground truth for recorded brains")
+    run.record("r_ground_truth_voxel_mean", float("nan"), "no ground truth for recorded brains")
     display_table = pd.DataFrame({n: [voxel_r[n].mean()] for n in to_voxels}, index=[nsd_roi])
 display_table.style.format(precision=4)
 
 # %% [markdown]
-# In the synthetic brain the neurons reach r = {glue:text}`r_neuron_voxel:.3f`, the SAE latents
-# {glue:text}`r_sae_voxel:.3f` and the ground-truth features {glue:text}`r_ground_truth_voxel:.3f`
+# In the synthetic brain the neurons reach r = {glue:text}`r_neuron_voxel_mean:.3f`, the SAE latents
+# {glue:text}`r_sae_voxel_mean:.3f` and the ground-truth features {glue:text}`r_ground_truth_voxel_mean:.3f`
 # (a perfect model: {glue:text}`ceiling_r:.3f`): the SAE closes {glue:text}`gap_closed:.1%` of
 # the gap. The table gives the same per synthetic ring of the patch.
 #
@@ -296,7 +302,7 @@ display_table.style.format(precision=4)
 # model as the source SAE (a TopK SAE, on the other seed of the same architecture), which is the
 # case most favourable to SAE latents: they can only help where the brain reads sparse,
 # nonlinear features of the image that the source network also computes. That the untrained
-# random SAE ({glue:text}`r_random_sae_voxel:.3f`) does no better than the neurons shows the gain
+# random SAE ({glue:text}`r_random_sae_voxel_mean:.3f`) does no better than the neurons shows the gain
 # comes from training, not from a wider nonlinear expansion alone. The SAE→voxel-SAE condition
 # predicts the voxel SAE's codes, a different and noisier target (the voxel SAE leaves
 # {glue:text}`voxel_sae_fvu:.0%` of the voxel variance unexplained), so its lower r is not a
@@ -310,12 +316,8 @@ display_table.style.format(precision=4)
 
 # %%
 if brain == "synthetic":
-    from nilearn import datasets, plotting
-
     surface = datasets.fetch_surf_fsaverage("fsaverage5")
     maps = {"neurons": voxel_r["neuron→voxel"], "SAE latents": voxel_r["SAE→voxel"], "SAE − neurons": voxel_r["SAE→voxel"] - voxel_r["neuron→voxel"]}
-    import matplotlib.pyplot as plt
-
     fig, axes = plt.subplots(1, 3, subplot_kw={"projection": "3d"}, figsize=(10.5, 3.6))
     top = float(max(np.abs(maps["neurons"]).max(), np.abs(maps["SAE latents"]).max()))
     bound = float(np.abs(maps["SAE − neurons"]).max())
@@ -331,6 +333,8 @@ else:
     ax.hist(voxel_r["SAE→voxel"] - voxel_r["neuron→voxel"], bins=40, color=plots.PALETTE[1])
     ax.set(xlabel="r(SAE) − r(neurons) per voxel", ylabel="voxels", title=f"subject {nsd_subject}, {nsd_roi} (volume voxels: no surface map)")
 run.figure("fig_brain_maps", fig)
+
+# %%
 run.record("share_voxels_sae_better", float(np.mean(voxel_r["SAE→voxel"] > voxel_r["neuron→voxel"])), "share of voxels better predicted by SAE latents than by neurons")
 
 # %% [markdown]

@@ -66,6 +66,7 @@ from superposition.book.params import flag, integer, integer_list, one_of, parse
 from superposition.runtime import make_generator
 from superposition.science import identifiability as ident
 
+# %% tags=["hide-input"]
 chapter = open_chapter(
     "identifiability",
     globals(),
@@ -91,6 +92,8 @@ chapter = open_chapter(
     },
     seed="seed",
 )
+
+# %% tags=["hide-input"]
 torch_device = chapter.device
 if any(m >= d for m in parse_integers(bridge_outputs)):
     raise ValueError(f"parameter 'bridge_outputs' must list sizes below d = {d}; got {bridge_outputs!r}")
@@ -127,8 +130,8 @@ run.record("generator_condition_numbers", np.round(main.mixing.condition_numbers
 # %% [markdown]
 # ## Training on cluster labels
 #
-# {glue:text}`n_seeds_used` encoders from different initialisations train together, on the same
-# batches. Every {glue:text}`eval_every_used` steps the linear R² of $z$ from $h = f(g(z))$ is
+# {glue:text}`n_seeds` encoders from different initialisations train together, on the same
+# batches. Every {glue:text}`eval_every` steps the linear R² of $z$ from $h = f(g(z))$ is
 # measured on held-out samples (least squares with intercept fitted on one half, R² averaged
 # over the $d$ coordinates on the other half, as in csi), together with the held-out
 # cross-entropy. For vMF conditionals with equal priors, $p(c\mid z) \propto
@@ -147,9 +150,6 @@ half_eval = n_eval // 2
 reverse_r2 = ident.linear_r2(z_test[:half_eval], h_test[:, :half_eval], z_test[half_eval:], h_test[:, half_eval:])
 trained_nonlinear = ident.nonlinear_r2(h_test[:, :half_eval], z_test[:half_eval], h_test[:, half_eval:], z_test[half_eval:])
 gap = history.test_loss[-1] - history.bayes_loss if history.bayes_loss is not None else np.full(n_seeds, np.nan)
-run.record("n_seeds_used", n_seeds, "encoders of the main run")
-run.record("n_steps_used", n_steps, "training steps of the main encoders")
-run.record("eval_every_used", eval_every, "steps between evaluations")
 run.record("final_linear_r2", final_r2.round(5), "held-out linear R^2 of z from f(g(z)) per seed, end of training")
 run.record("final_linear_r2_min", float(final_r2.min()), "smallest final linear R^2 over seeds")
 run.record("final_linear_r2_mean", float(final_r2.mean()), "mean final linear R^2 over seeds")
@@ -160,6 +160,8 @@ run.record("gain_over_raw_min", float(final_r2.min() - main.raw_r2), "smallest f
 run.record("distance_to_ceiling_max", float(np.max(np.asarray(trained_nonlinear) - final_r2)),
            "largest nonlinear-probe R^2 of z from h minus the linear R^2 of z from h, over seeds")  # fmt: skip
 run.record("bayes_cross_entropy", history.bayes_loss, "cross-entropy of the Bayes-optimal classifier on the held-out set (nats)")
+
+# %%
 run.record("final_gap_max", float(np.max(gap)), "largest held-out cross-entropy gap to the Bayes optimum over seeds (nats)")
 
 fig, axes = plots.new_figure(n_cols=2, width=4.6, height=3.6)
@@ -185,7 +187,7 @@ run.figure("fig_ident_training", fig)
 # nonlinear probe on $x$ (dotted). Right: the held-out cross-entropy above the Bayes optimum.
 # ```
 #
-# After {glue:text}`n_steps_used` steps the linear R² is {glue:text}`final_linear_r2_min:.3f` at
+# After {glue:text}`n_steps` steps the linear R² is {glue:text}`final_linear_r2_min:.3f` at
 # worst over seeds (mean {glue:text}`final_linear_r2_mean:.3f`), up from
 # {glue:text}`untrained_linear_r2_mean:.3f` for an untrained encoder and well above the
 # {glue:text}`raw_linear_r2:.3f` of $x$ itself, and above what the generic nonlinear probe gets
@@ -200,12 +202,12 @@ run.figure("fig_ident_training", fig)
 # %% [markdown]
 # ## Where linear identifiability holds, and where training runs out
 #
-# One encoder per setting, {glue:text}`sweep_steps_used` steps each (for the default setting, the
+# One encoder per setting, {glue:text}`sweep_steps` steps each (for the default setting, the
 # first seed of the main run at that step), changing one thing at a time from the default: the
 # dimension $d$, the concentration $\kappa$, the number of clusters, and the conditional
 # distribution (csi's Laplace and normal conditionals, for which the Bayes-optimal classifier is
 # not linear in $z$ and the gap is not computed). A run whose
-# cross-entropy is more than {glue:text}`gap_threshold_used` nats above the optimum is labelled
+# cross-entropy is more than {glue:text}`gap_threshold` nats above the optimum is labelled
 # *under-trained*: its R² says little about the theorem.
 
 # %%
@@ -229,9 +231,9 @@ for offset, (label, dim, clusters, concentration, kind) in enumerate(settings):
     rows.append({"setting": label, "d": dim, "clusters": clusters, "kappa": concentration, "conditional": kind,
                  "linear R² of z from x": process.raw_r2, "linear R² of z from h": final_r2,
                  "cross-entropy gap": final_gap, "status": status})  # fmt: skip
+
+# %%
 sweep = pd.DataFrame(rows)
-run.record("sweep_steps_used", sweep_steps, "training steps of each sweep encoder")
-run.record("gap_threshold_used", gap_threshold, "cross-entropy gap above which a run is under-trained")
 run.record("sweep_settings", "; ".join(sweep.setting), "the settings of the sweep, in order")
 run.record("sweep_linear_r2", sweep["linear R² of z from h"].round(4).tolist(), "final linear R^2 of z from h per sweep setting")
 run.record("sweep_raw_linear_r2", sweep["linear R² of z from x"].round(4).tolist(), "linear R^2 of z from x per sweep setting")
@@ -242,6 +244,7 @@ gain = sweep["linear R² of z from h"] - sweep["linear R² of z from x"]
 run.record("sweep_gain_over_raw_min", float(gain.min()), "smallest gain of the encoder's linear R^2 over that of x, across the sweep")
 run.record("sweep_below_raw", "; ".join(sweep[gain <= 0].setting) or "none", "settings where h is no more linear in z than x is")
 
+# %%
 fig, (ax,) = plots.new_figure(width=7.5, height=3.6)
 positions = np.arange(len(sweep))
 colors = {"near the optimum": plots.PALETTE[0], "under-trained": plots.PALETTE[3], "optimum unknown": plots.PALETTE[7]}
@@ -267,8 +270,8 @@ sweep.style.format(precision=3, na_rep="n/a").hide(axis="index")
 # {glue:text}`sweep_near_optimum`. Settings where the representation is no more linear in $z$
 # than $x$ is: {glue:text}`sweep_below_raw` (the smallest gain over $x$ is
 # {glue:text}`sweep_gain_over_raw_min:+.3f`). The short runs show the direction, not the
-# endpoint: the default setting itself, stopped at {glue:text}`sweep_steps_used` steps, is still
-# above the gap threshold, while the main run above trained for {glue:text}`n_steps_used` steps. Larger $d$, a large
+# endpoint: the default setting itself, stopped at {glue:text}`sweep_steps` steps, is still
+# above the gap threshold, while the main run above trained for {glue:text}`n_steps` steps. Larger $d$, a large
 # $\kappa$ (sharply separated clusters, which a classifier can separate long before its
 # representation is linear) and many clusters need far more training than a CPU budget allows;
 # Reizinger et al. also see identifiability suffer above $d = 10$. The `paper` profile trains
@@ -284,7 +287,7 @@ sweep.style.format(precision=3, na_rep="n/a").hide(axis="index")
 # of its variance for latents spread evenly over the sphere. But the theorem assumes a
 # representation as large as the latent space; with $M < d$ the best rank-$M$ classifier need not
 # be linear in $z$, and nothing forces $h$ to be. The encoders below are trained as long as the
-# sweep's ({glue:text}`sweep_steps_used` steps); their gap to the full-rank optimum cannot close.
+# sweep's ({glue:text}`sweep_steps` steps); their gap to the full-rank optimum cannot close.
 
 # %%
 bridge_rows = []
@@ -307,6 +310,8 @@ run.record("bridge_r2_h_from_z_nonlinear", bridge["nonlinear R² of h from z"].r
 empty = not len(bridge)
 run.record("bridge_reverse_r2_min", None if empty else float(bridge["linear R² of h from z"].min()), "smallest linear R^2 of h from z over M")
 run.record("bridge_reverse_r2_max", None if empty else float(bridge["linear R² of h from z"].max()), "largest linear R^2 of h from z over M")
+
+# %%
 run.record("bridge_reverse_nonlinear_r2_min", None if empty else float(bridge["nonlinear R² of h from z"].min()), "smallest nonlinear-probe R^2 of h from z over M")
 run.record("bridge_below_m_over_d_max", None if empty else float((bridge["M / d"] - bridge["linear R² of z from h"]).max()),
            "largest M/d minus the linear R^2 of z from h, over M (positive: below an M-dimensional projection)")  # fmt: skip

@@ -79,6 +79,7 @@ from superposition.data import words
 from superposition.networks import activations, cnn, pretrained, sentences
 from superposition.science import amortisation, intrusion, sae, theory
 
+# %% tags=["hide-input"]
 chapter = open_chapter(
     "interpretability",
     globals(),
@@ -107,6 +108,8 @@ chapter = open_chapter(
     },
     seed="seed",
 )
+
+# %% tags=["hide-input"]
 torch_device = chapter.device
 delta_list, rho_list, k_list = parse_reals(deltas), parse_reals(rhos), parse_integers(word_ks)
 if any(k > word_latents for k in k_list):
@@ -116,24 +119,24 @@ run = chapter.start()
 # %% [markdown]
 # ## Part 1 — ground truth known: SAEs on the phase diagram
 #
-# Each cell of the grid is one superposition: {glue:text}`n_features_used` nonnegative features,
+# Each cell of the grid is one superposition: {glue:text}`n_features` nonnegative features,
 # each active with probability K/N (values uniform in (0, 1)), mixed into M = δN dimensions by a
 # random dictionary with unit-norm Gaussian columns, for δ in {glue:text}`grid_deltas` and
 # ρ = K/M in {glue:text}`grid_rhos`. Four ways to read the features back, scored on
-# {glue:text}`n_eval_used` held-out samples per cell:
+# {glue:text}`n_eval` held-out samples per cell:
 #
 # - **true dictionary + basis pursuit**: optimal sparse inference (nonnegative ℓ1 minimisation
 #   subject to exact reconstruction), knowing the dictionary;
 # - **SAE dictionary + basis pursuit**: the same inference with the TopK SAE's learned decoder
 #   directions as the dictionary;
 # - **TopK SAE** and **ReLU + L1 SAE**: the SAEs' own one-pass encoders, N latents each
-#   (TopK with k = K of its cell; ReLU with L1 coefficient {glue:text}`relu_l1_used`), trained
-#   for {glue:text}`sae_epochs_used` passes over {glue:text}`n_train_used:,` samples; all SAEs of
+#   (TopK with k = K of its cell; ReLU with L1 coefficient {glue:text}`relu_l1`), trained
+#   for {glue:text}`sae_epochs` passes over {glue:text}`n_train:,` samples; all SAEs of
 #   the grid (both kinds) train in two batched passes.
 #
 # Recovery is scored by the mean correlation coefficient (MCC: features matched one-to-one to
 # latents, mean |Pearson r|), and by each feature's best |r| with any latent, averaged over
-# {glue:text}`n_replicates_used` independent problems (dictionary and samples) per cell.
+# {glue:text}`n_replicates` independent problems (dictionary and samples) per cell.
 
 # %%
 problems = amortisation.grid_problems(n_features, delta_list, rho_list, n_train, n_eval, seed, n_replicates)
@@ -159,22 +162,17 @@ cell_table.round(3)
 
 # %%
 slug = {"true dictionary + BP": "true_dictionary", "SAE dictionary + BP": "sae_dictionary", "TopK SAE": "topk", "ReLU SAE": "relu"}
-run.record("n_features_used", n_features, "N")
 run.record("grid_deltas", ", ".join(f"{d:g}" for d in delta_list), "delta = M/N of the rows")
 run.record("grid_rhos", ", ".join(f"{r:g}" for r in rho_list), "rho = K/M of the columns")
-run.record("n_eval_used", n_eval, "evaluation samples per cell")
-run.record("n_train_used", n_train, "training samples per cell")
-run.record("sae_epochs_used", sae_epochs, "SAE passes")
-run.record("relu_l1_used", relu_l1, "ReLU SAE L1 coefficient")
 run.record("grid_m", problems.m[first].tolist(), "M of every cell (row-major over deltas, then rhos)")
 run.record("grid_k", problems.k[first].tolist(), "K of every cell")
-run.record("n_replicates_used", n_replicates, "problems per cell")
 replicate_mcc = per_problem["TopK SAE"][0].reshape(-1, n_replicates)
 run.record("topk_replicate_spread", float((replicate_mcc.max(axis=1) - replicate_mcc.min(axis=1)).max()), "largest difference of TopK-SAE MCC between the replicates of one cell")
-for name, (m_scores, best) in scores.items():
-    run.record(f"mcc_{slug[name]}", m_scores.round(5).tolist(), f"MCC per cell, {name}")
-    run.record(f"max_correlation_{slug[name]}", best.round(5).tolist(), f"mean best |r| per feature, per cell, {name}")
-    run.record(f"mean_mcc_{slug[name]}", float(m_scores.mean()), f"MCC averaged over cells, {name}")
+inference_rows = [{"method": slug[name], "name": name, "mcc": m_scores.round(5).tolist(), "max_correlation": best.round(5).tolist(), "mean_mcc": float(m_scores.mean())}
+                  for name, (m_scores, best) in scores.items()]  # fmt: skip
+run.record_table("inference", inference_rows, ["method"], {
+    "mcc": "MCC per cell, {name}", "max_correlation": "mean best |r| per feature, per cell, {name}", "mean_mcc": "MCC averaged over cells, {name}",
+})  # fmt: skip
 best_encoder = np.maximum(mcc["TopK SAE"], mcc["ReLU SAE"])
 run.record("optimal_minus_best_encoder_min", float((mcc["true dictionary + BP"] - best_encoder).min()), "smallest over cells of MCC(true dictionary + BP) − MCC(better SAE encoder)")
 run.record("cells_optimal_at_least_encoder", int((mcc["true dictionary + BP"] >= best_encoder).sum()), "cells where optimal inference scores at least the better SAE encoder")
@@ -214,31 +212,31 @@ run.figure("fig_phase_methods", fig)
 #
 # Optimal inference with the true dictionary scores at least as well as the better SAE encoder
 # in {glue:text}`cells_optimal_at_least_encoder` of {glue:text}`n_cells` cells (mean MCC
-# {glue:text}`mean_mcc_true_dictionary:.3f` against {glue:text}`mean_mcc_topk:.3f` for TopK and
-# {glue:text}`mean_mcc_relu:.3f` for ReLU + L1). Most of the shortfall is the *dictionary*: with
+# {glue:text}`inference_true_dictionary_mean_mcc:.3f` against {glue:text}`inference_topk_mean_mcc:.3f` for TopK and
+# {glue:text}`inference_relu_mean_mcc:.3f` for ReLU + L1). Most of the shortfall is the *dictionary*: with
 # the SAE's learned dictionary, the same optimal inference reaches a mean MCC of only
-# {glue:text}`mean_mcc_sae_dictionary:.3f` (the cost of learning the dictionary:
+# {glue:text}`inference_sae_dictionary_mean_mcc:.3f` (the cost of learning the dictionary:
 # {glue:text}`dictionary_gap_mean:.3f`). The amortisation gap, which is the encoder's own
 # shortfall given that dictionary, averages {glue:text}`amortisation_gap_mean:+.3f` and is
 # positive in {glue:text}`cells_amortisation_gap_positive` cells. Note that MCC is a soft score:
 # above the ℓ1 curve basis pursuit no longer recovers codes *exactly*, but its codes stay highly
-# correlated with the truth. At these sizes (N = {glue:text}`n_features_used`, a few thousand
+# correlated with the truth. At these sizes (N = {glue:text}`n_features`, a few thousand
 # SAE steps) the SAEs learn their dictionaries well only where superposition is mild (large δ,
 # small ρ), and how well depends on the draw: the TopK SAE's MCC differs by up to
 # {glue:text}`topk_replicate_spread:.2f` between two problems of the same cell.
 #
 # ## Part 2 — ground truth unknown: word intrusion
 #
-# The {glue:text}`vocabulary_used:,` most frequent alphabetic words of GloVe 6B 50-d (at least
+# The {glue:text}`vocabulary:,` most frequent alphabetic words of GloVe 6B 50-d (at least
 # three letters). Bases of this 50-d space:
 #
-# - **dense**: the raw coordinates; {glue:text}`n_rotations_used` random rotations (the main
+# - **dense**: the raw coordinates; {glue:text}`n_rotations` random rotations (the main
 #   baseline: a rotation carries no basis preference); PCA; and ICA (FastICA), a complete
 #   sparse-coding baseline;
-# - **sparse**: SAEs with {glue:text}`word_latents_used` latents, TopK at k =
+# - **sparse**: SAEs with {glue:text}`word_latents` latents, TopK at k =
 #   {glue:text}`word_ks_used` and ReLU + L1, trained on the centred vectors.
 #
-# For every unit: its {glue:text}`n_top_used` most active words and one intruder that is low on
+# For every unit: its {glue:text}`n_top` most active words and one intruder that is low on
 # the unit, clearly active on another unit of the same family, and matched in frequency to one
 # of the top words. The **judge** is all-MiniLM-L6-v2: each word is embedded alone and the word
 # with the lowest mean cosine similarity to the others is called the intruder. Chance is
@@ -265,6 +263,8 @@ word_sets = {name: intrusion.intrusion_sets(acts, frequency_rank, n_top, seed=se
 null_sets = intrusion.random_sets(len(vocab), n_null, n_top, seed)
 needed = sorted(set(np.concatenate([s.words.ravel() for s in word_sets.values()] + [null_sets.words.ravel()]).tolist()))
 judge_model, judge_tokenizer = sentences.load_sentence_encoder("all-minilm-l6-v2")
+
+# %%
 judge_embeddings = np.zeros((len(vocab), judge_model.config.hidden_size))
 judge_embeddings[needed] = sentences.embed_sentences(judge_model, judge_tokenizer, [vocab[i] for i in needed], batch_size=256, device=torch_device)["layer6"]
 
@@ -281,19 +281,14 @@ word_table = pd.DataFrame(rows_table)
 word_table.drop(columns=["low", "high"]).round(3)
 
 # %%
-for row in rows_table:
-    key = basis_keys[row["basis"]]
-    run.record(f"intrusion_{key}", float(row["accuracy"]), f"word intrusion accuracy, {row['basis']}")
-    run.record(f"intrusion_{key}_low", float(row["low"]), "95 % bootstrap lower bound over units")
-    run.record(f"intrusion_{key}_high", float(row["high"]), "upper bound")
-    run.record(f"intrusion_{key}_units", int(row["units tested"]), "units tested")
-    run.record(f"intrusion_{key}_frequency_judge", float(row["frequency judge"]), "accuracy of the frequency-only judge")
-    run.record(f"intrusion_{key}_self_judge", float(row["GloVe self-judge"]), "accuracy of the GloVe self-judge (wiring check)")
-run.record("vocabulary_used", vocabulary, "words")
-run.record("n_rotations_used", n_rotations, "random rotations")
-run.record("word_latents_used", word_latents, "word-SAE latents")
+intrusion_rows = [{"key": basis_keys[row["basis"]], "basis": row["basis"], "accuracy": float(row["accuracy"]), "low": float(row["low"]), "high": float(row["high"]),
+                   "units": int(row["units tested"]), "frequency_judge": float(row["frequency judge"]), "self_judge": float(row["GloVe self-judge"])}
+                  for row in rows_table]  # fmt: skip
+run.record_table("intrusion", intrusion_rows, ["key"], {
+    "accuracy": "word intrusion accuracy, {basis}", "low": "95 % bootstrap lower bound over units", "high": "upper bound", "units": "units tested",
+    "frequency_judge": "accuracy of the frequency-only judge", "self_judge": "accuracy of the GloVe self-judge (wiring check)",
+})  # fmt: skip
 run.record("word_ks_used", " and ".join(str(k) for k in k_list), "TopK k of the word SAEs")
-run.record("n_top_used", n_top, "top words per unit")
 run.record("chance_level", 1 / (n_top + 1), "chance accuracy")
 sparse_names = [f"TopK SAE (k={k})" for k in k_list] + ["ReLU SAE"]
 gap_rows = []
@@ -301,11 +296,13 @@ for name in sparse_names + ["ica"]:
     gap = word_correct[name].mean() - word_correct["rotation"].mean()
     p = intrusion.permutation_gap_test(word_correct[name], word_correct["rotation"], n_perm, seed)
     gap_rows.append({"comparison": f"{name} − rotation", "gap": gap, "p (permutation)": p})
-    run.record(f"gap_{basis_keys[name]}_vs_rotation", float(gap), f"intrusion accuracy, {name} minus random rotations")
-    run.record(f"p_{basis_keys[name]}_vs_rotation", p, "two-sided permutation p of that gap")
+versus_rotation = [{"key": basis_keys[name], "name": name, "gap": float(row["gap"]), "p": row["p (permutation)"]} for name, row in zip(sparse_names + ["ica"], gap_rows)]
+run.record_table("vs_rotation", versus_rotation, ["key"], {"gap": "intrusion accuracy, {name} minus random rotations", "p": "two-sided permutation p of that gap"})
 best_sparse = sparse_names[int(np.argmax([word_correct[n].mean() for n in sparse_names]))]
 ica_gap = word_correct["ica"].mean() - word_correct[best_sparse].mean()
 ica_p = intrusion.permutation_gap_test(word_correct["ica"], word_correct[best_sparse], n_perm, seed)
+
+# %%
 gap_rows.append({"comparison": f"ica − {best_sparse}", "gap": ica_gap, "p (permutation)": ica_p})
 run.record("best_word_sae", best_sparse, "the word SAE with the highest intrusion accuracy")
 run.record("gap_ica_vs_best_sae", float(ica_gap), "intrusion accuracy, ICA minus the best SAE")
@@ -335,12 +332,12 @@ run.figure("fig_word_intrusion", fig)
 #
 # Sparse codes beat rotations of the dense space: the best SAE ({glue:text}`best_word_sae`)
 # lets the judge find the intruder in a larger share of units than random rotations
-# ({glue:text}`intrusion_rotation:.2f`); the gaps and their permutation p-values are in the table
+# ({glue:text}`intrusion_rotation_accuracy:.2f`); the gaps and their permutation p-values are in the table
 # above. But the sparse code that does best is not an SAE: **ICA**, a complete basis of 50 units,
-# reaches {glue:text}`intrusion_ica:.2f` (ICA minus the best SAE:
+# reaches {glue:text}`intrusion_ica_accuracy:.2f` (ICA minus the best SAE:
 # {glue:text}`gap_ica_vs_best_sae:+.2f`, p = {glue:text}`p_ica_vs_best_sae:.3f`). With 50 units per
 # dense basis the intervals are wide. The controls behave as they should: random word sets are
-# at chance ({glue:text}`intrusion_null:.2f`), the frequency-only judge is below chance for every
+# at chance ({glue:text}`intrusion_null_accuracy:.2f`), the frequency-only judge is below chance for every
 # basis (intruders are matched in frequency), and the GloVe self-judge, which uses the very
 # vectors the bases were built from, scores well above chance for every basis (a wiring check,
 # not a result).
@@ -362,8 +359,8 @@ pd.DataFrame(examples)
 # ## Part 2b — image intrusion: the small CNN's units and SAE latents
 #
 # The same test on images: units of the small CNN trained on Fashion-MNIST (the network chapter's
-# seed {glue:text}`image_cnn_seed_used`, read out at the centre of {glue:text}`image_layer_used`), dense bases of that layer,
-# and a TopK SAE with {glue:text}`image_expansion_used` latents per unit (the authors' network
+# seed {glue:text}`cnn_seed`, read out at the centre of {glue:text}`image_units`), dense bases of that layer,
+# and a TopK SAE with {glue:text}`image_expansion` latents per unit (the authors' network
 # recipe). The judge is an independent network, the pretrained EfficientNet-Lite0 (its pooled
 # last layer at 64 pixels), which never saw these codes. Images have no frequency, so intruders
 # are drawn among all images that are low on the unit and clearly active on another.
@@ -378,7 +375,7 @@ image_bases = {"neurons": intrusion.orient(unit_acts)} | {k: v for k, v in intru
 width = unit_acts.shape[1]
 image_fit = sae.fit_and_encode([unit_acts], [unit_acts], sae.layer_config(width, image_expansion, 0.1), 20, 64, seed=seed, device=torch_device, desc="image SAE")
 image_bases["TopK SAE"] = image_fit.codes[0]
-image_keys = {"neurons": "neurons", "rotation": "rotation", "pca": "pca", "ica": "ica", "TopK SAE": "topk_sae"}  # registry keys image_intrusion_<basis key>
+image_keys = {"neurons": "neurons", "rotation": "rotation", "pca": "pca", "ica": "ica", "TopK SAE": "topk_sae"}  # registry keys image_intrusion_<basis key>_accuracy
 image_sets_by_basis = {name: intrusion.intrusion_sets(acts, None, n_top, seed=seed) for name, acts in image_bases.items()}
 needed_images = sorted(set(np.concatenate([s.words.ravel() for s in image_sets_by_basis.values()]).tolist()))
 judge_net, judge_preprocess = pretrained.load_network("efficientnet-lite0", 64)
@@ -386,6 +383,8 @@ judged = activations.extract_features(judge_net, eval_images[needed_images], ["_
 judge_features = np.zeros((len(eval_images), judged.shape[1]))
 judge_features[needed_images] = judged
 image_correct, image_rows = {}, []
+
+# %%
 for name, s in image_sets_by_basis.items():
     correct = intrusion.odd_one_out(judge_features, s.words) == s.intruder_position
     low, high = intrusion.bootstrap_mean(correct, n_boot, seed)
@@ -395,20 +394,17 @@ image_table = pd.DataFrame(image_rows)
 image_table.round(3)
 
 # %%
-for row in image_rows:
-    key = image_keys[row["basis"]]
-    run.record(f"image_intrusion_{key}", float(row["accuracy"]), f"image intrusion accuracy, {row['basis']}")
-    run.record(f"image_intrusion_{key}_low", float(row["low"]), "95 % bootstrap lower bound over units")
-    run.record(f"image_intrusion_{key}_high", float(row["high"]), "upper bound")
-    run.record(f"image_intrusion_{key}_units", int(row["units tested"]), "units tested")
+image_intrusion_rows = [{"key": image_keys[row["basis"]], "basis": row["basis"], "accuracy": float(row["accuracy"]), "low": float(row["low"]),
+                         "high": float(row["high"]), "units": int(row["units tested"])} for row in image_rows]  # fmt: skip
+run.record_table("image_intrusion", image_intrusion_rows, ["key"], {
+    "accuracy": "image intrusion accuracy, {basis}", "low": "95 % bootstrap lower bound over units", "high": "upper bound", "units": "units tested",
+})  # fmt: skip
 image_gap = image_correct["TopK SAE"].mean() - image_correct["rotation"].mean()
 run.record("image_gap_sae_vs_rotation", float(image_gap), "image intrusion accuracy, SAE latents minus random rotations")
 run.record("image_p_sae_vs_rotation", intrusion.permutation_gap_test(image_correct["TopK SAE"], image_correct["rotation"], n_perm, seed), "two-sided permutation p")
 run.record("image_gap_neurons_vs_rotation", float(image_correct["neurons"].mean() - image_correct["rotation"].mean()), "neurons minus random rotations")
-run.record("image_layer_used", image_units, "small-CNN layer")
-run.record("image_cnn_seed_used", cnn_seed, "seed of the small CNN")
-run.record("image_expansion_used", image_expansion, "image-SAE latents per unit")
 
+# %%
 fig, axes = plt.subplots(3, n_top + 1, figsize=(8, 4.4))
 picks = [("neurons", image_sets_by_basis["neurons"]), ("TopK SAE", image_sets_by_basis["TopK SAE"]), ("rotation", image_sets_by_basis["rotation"])]
 for row_axes, (name, s) in zip(axes, picks):
@@ -428,10 +424,10 @@ run.figure("fig_image_intrusion", fig)
 # (red frame).
 # ```
 #
-# On images, SAE latents score {glue:text}`image_intrusion_topk_sae:.2f` against
-# {glue:text}`image_intrusion_rotation:.2f` for random rotations (gap
+# On images, SAE latents score {glue:text}`image_intrusion_topk_sae_accuracy:.2f` against
+# {glue:text}`image_intrusion_rotation_accuracy:.2f` for random rotations (gap
 # {glue:text}`image_gap_sae_vs_rotation:+.2f`, p = {glue:text}`image_p_sae_vs_rotation:.3f`),
-# and the CNN's own neurons {glue:text}`image_intrusion_neurons:.2f`: on these images the
+# and the CNN's own neurons {glue:text}`image_intrusion_neurons_accuracy:.2f`: on these images the
 # direction of the word test reverses, and the sparse latents do *worse* than rotations.
 # Fashion-MNIST has ten classes of very similar images, so any unit whose top images share a
 # class makes the intruder easy to spot (every basis scores far above chance); a rotation mixes

@@ -68,6 +68,7 @@ from superposition.book.params import integer, integer_list, one_of, parse_integ
 from superposition.runtime import make_generator
 from superposition.science import conditions, sae, toy
 
+# %% tags=["hide-input"]
 chapter = open_chapter(
     "toy_alignment",
     globals(),
@@ -90,6 +91,8 @@ chapter = open_chapter(
     },
     seed="data_seed",
 )
+
+# %% tags=["hide-input"]
 torch_device = chapter.device
 width_list = parse_integers(widths)
 sweep_ks = [k for k in parse_integers(k_sweep) if k != sae_k]
@@ -140,6 +143,7 @@ represented = toy.represented_features(models.weights).cpu()
 run.record("model_final_loss", loss_history[-1].round(6), "final training loss per model, in the order (width, seed) of the instance table")
 run.record("model_represented_features", represented.sum(dim=1).tolist(), "features with ||W_i|| > 0.5, per model")
 
+# %%
 fig, axes = plots.new_figure(n_cols=2, width=4.6, height=3.4)
 steps = np.arange(1, loss_history.shape[0] + 1) * max(1, n_steps // 50)
 for j, (w, s) in enumerate(instances):
@@ -168,7 +172,6 @@ x_eval, h_eval = toy.collect_hidden(models, data_seed, n_sae_batches, n_eval, ba
 x_cpu = x_eval.cpu()
 active_represented = [(x_cpu[:, represented[j]] > 0).sum(dim=1).double().mean().item() for j in range(len(instances))]
 active_neurons = (h_eval > 0).sum(dim=2).double().mean(dim=1).cpu().numpy()
-run.record("feature_probability_used", feature_probability, "feature probability p")
 run.record("expected_active_features", n_features * feature_probability, "expected active features per sample, n p")
 run.record("model_represented_active_per_sample", np.round(active_represented, 4), "mean represented features active per held-out sample, per model")
 instance_table = pd.DataFrame(
@@ -185,7 +188,7 @@ instance_table = pd.DataFrame(
 instance_table.style.format(precision=3).hide(axis="index")
 
 # %% [markdown]
-# With $p$ = {glue:text}`feature_probability_used` each sample holds
+# With $p$ = {glue:text}`feature_probability` each sample holds
 # {glue:text}`expected_active_features:.1f` active features on average, but a narrow model
 # represents only some of them: the table counts how many of the *represented* features are
 # active per sample. That number, against the SAE's $k$, matters below.
@@ -193,7 +196,7 @@ instance_table.style.format(precision=3).hide(axis="index")
 # %% [markdown]
 # ## Sparse autoencoders on each model
 #
-# One TopK SAE per model ({glue:text}`sae_latents_used` latents, $k$ = {glue:text}`sae_k_used`,
+# One TopK SAE per model ({glue:text}`sae_latents` latents, $k$ = {glue:text}`sae_k`,
 # AuxK loss with weight 0.1 on latents silent in the current batch, AdamW with learning rate
 # $10^{-3}$), trained in one pass over the model's hidden activations on the first
 # {glue:text}`sae_train_share:.0%` of its training batches, in order, as in the authors' code.
@@ -219,8 +222,6 @@ sae_history = sae.train_saes(
     n_sae_batches,
     log_every=max(1, n_sae_batches // 50),
 )
-run.record("sae_latents_used", sae_latents, "latents per SAE")
-run.record("sae_k_used", sae_k, "k of the main TopK SAEs")
 run.record("sae_train_share", sae_train_fraction, "share of the models' training batches the SAEs train on")
 run.record("n_saes_trained", len(sae_specs), "SAEs trained in one batched pass (main, replicates and k sweep)")
 
@@ -236,6 +237,8 @@ run.record("sae_l0", quality.l0[main].round(3), "held-out mean active latents pe
 run.record("sae_dead_latents", quality.dead[main].tolist(), "latents that never fire on the held-out samples, per main SAE")
 run.record("sae_mcc", mcc_sae[main].round(4), "MCC (Hungarian matching on |corr|) of SAE latents with the ground-truth features, per main SAE")
 run.record("neuron_mcc", mcc_neurons.round(4), "MCC of the model's neurons with the ground-truth features, per model")
+
+# %%
 pd.DataFrame(
     {
         "width": [w for w, _, _, _ in sae_specs],
@@ -283,6 +286,8 @@ run.record("narrowest_width", min(width_list), "the narrowest width")
 run.record("widest_width", max(width_list), "the widest width")
 narrowest, widest = width_list.index(min(width_list)), width_list.index(max(width_list))
 run.record("max_corr_gain_narrowest", gain_max_corr[narrowest], "max_corr_gain at the narrowest width")
+
+# %%
 run.record("max_corr_gain_widest", gain_max_corr[widest], "max_corr_gain at the widest width")
 
 # %% [markdown]
@@ -305,7 +310,7 @@ run.record("max_corr_gain_widest", gain_max_corr[widest], "max_corr_gain at the 
 # %% [markdown]
 # ## Alignment before and after disentanglement
 #
-# Source: the seed-{glue:text}`source_seed_used` model; target: the seed-{glue:text}`target_seed_used`
+# Source: the seed-{glue:text}`source_seed` model; target: the seed-{glue:text}`target_seed`
 # model of the same width. Four conditions per width, all on the same
 # {glue:text}`n_eval_samples:,` held-out samples: neuron→neuron, SAE→neuron, SAE→SAE, and the
 # random-SAE control (untrained SAE→untrained SAE). Every metric uses Paper A's protocol:
@@ -323,24 +328,24 @@ run.record("max_corr_gain_widest", gain_max_corr[widest], "max_corr_gain at the 
 # %%
 compared = {"neuron→neuron": ("neurons", "neurons"), "SAE→neuron": ("sae", "neurons"),
             "SAE→SAE": ("sae", "sae"), "random SAE→random SAE": ("random", "random")}  # fmt: skip
-condition_keys = {"neuron→neuron": "neuron_neuron", "SAE→neuron": "sae_neuron", "SAE→SAE": "sae_sae", "random SAE→random SAE": "random"}  # registry keys <metric>_<condition key>
+condition_keys = {"neuron→neuron": "neuron_neuron", "SAE→neuron": "sae_neuron", "SAE→SAE": "sae_sae", "random SAE→random SAE": "random"}  # registry keys score_<metric>_<condition key>_mean
 metric_labels = {"semi_matching": "semi-matching", "soft_matching": "soft-matching", "ridge": "ridge (Pearson r)",
                  "rsa": "RSA", "linear_cka": "linear CKA"}  # fmt: skip
 
 width_pairs = {w: ((w, source_seed), (w, target_seed)) for w in width_list}  # cell: (source model, target model)
 table = conditions.score_conditions(bank, compared, width_pairs, list(metric_labels), sae_k, cell_name="width", device=torch_device)
 run.record("n_eval_samples", int(x_eval.shape[0]), "held-out samples the alignment metrics use")
-run.record("source_seed_used", source_seed, "seed of the source models")
-run.record("target_seed_used", target_seed, "seed of the target models")
+score_rows = []
 for metric in metric_labels:
     for name in compared:
         rows = table[(table.metric == metric) & (table.condition == name)].set_index("width").loc[width_list]
-        slug = condition_keys[name]
-        run.record(f"{metric}_{slug}", rows["mean"].round(5).tolist(), f"{metric_labels[metric]}, {name}, per width {width_list}")
-        if metric in metrics.compare.FOLD_METRICS:
-            run.record(f"{metric}_{slug}_sem", rows["sem"].round(5).tolist(), f"fold standard error of {metric}_{slug}")
+        score_rows.append({"metric": metric, "condition": condition_keys[name], "label": metric_labels[metric], "name": name, "widths": width_list,
+                           "mean": rows["mean"].round(5).tolist(), "sem": rows["sem"].round(5).tolist()})  # fmt: skip
+run.record_table("score", score_rows, ["metric", "condition"], {"mean": "{label}, {name}, per width {widths}"})
+run.record_table("score", [r for r in score_rows if r["metric"] in metrics.compare.FOLD_METRICS], ["metric", "condition"], {"sem": "fold standard error of {label}, {name}"})
 run.record("largest_fold_sem", float(table["sem"].max()), "largest standard error over folds of any bar")
 
+# %%
 fig, axes = plots.new_figure(n_cols=len(metric_labels), width=2.9, height=3.4)
 for ax, (metric, label) in zip(axes, metric_labels.items()):
     sub = table[table.metric == metric]
@@ -366,15 +371,13 @@ means = table.pivot_table(index=["metric", "width"], columns="condition", values
 replicate_scores = [conditions.score_conditions(bank, {"SAE→SAE": ("sae", "sae")}, width_pairs, list(metric_labels), sae_k, r, cell_name="width", device=torch_device)
                     for r in range(1, sae_replicates)]  # fmt: skip
 changes = conditions.change_table(pd.concat([table, *replicate_scores], ignore_index=True), width_list, metric_labels, cell_name="width")
-for metric, label in metric_labels.items():
-    for w in width_list:
-        cell = changes[(changes.metric == label) & (changes.width == w)].iloc[0]
-        run.record(f"change_{metric}_w{w}", float(cell.change), f"{label} at m = {w}: SAE→SAE minus neuron→neuron (first SAE replicate)")
-        run.record(f"change_min_{metric}_w{w}", float(cell["smallest change over replicates"]), f"{label} at m = {w}: smallest SAE→SAE minus neuron→neuron over the SAE replicates")
-for metric, label in metric_labels.items():
-    for role, w in (("narrowest", min(width_list)), ("widest", max(width_list))):
-        run.record(f"change_{metric}_{role}", float(changes[(changes.metric == label) & (changes.width == w)].change.iloc[0]),
-                   f"change_{metric} at the {role} width")  # fmt: skip
+change_rows = changes.assign(metric_key=changes.metric.map({label: m for m, label in metric_labels.items()}), cell="w" + changes.width.astype(str))
+run.record_table("change", change_rows.rename(columns={"change": "first", "smallest change over replicates": "min"}), ["metric_key", "cell"], {
+    "first": "{metric} at m = {width}: SAE→SAE minus neuron→neuron (first SAE replicate)",
+    "min": "{metric} at m = {width}: smallest SAE→SAE minus neuron→neuron over the SAE replicates",
+})  # fmt: skip
+extremes = pd.concat([change_rows[change_rows.width == w].assign(role=role) for role, w in (("narrowest", min(width_list)), ("widest", max(width_list)))])
+run.record_table("change", extremes.rename(columns={"change": "first"}), ["metric_key", "role"], {"first": "{metric}: SAE→SAE minus neuron→neuron at the {role} width"})
 robust_up = changes["smallest change over replicates"] > 0
 robust_down = changes["largest"] <= 0
 run.record("n_increases", int(robust_up.sum()), "(metric, width) cells where SAE→SAE exceeds neuron→neuron for every SAE replicate, out of n_cells")
@@ -382,7 +385,8 @@ run.record("n_decreases", int(robust_down.sum()), "(metric, width) cells where S
 run.record("n_cells", len(changes), "(metric, width) cells compared")
 run.record("largest_replicate_spread", float(changes["replicate spread"].max()), "largest spread of the change over SAE replicates")
 run.record("median_replicate_spread", float(changes["replicate spread"].median()), "median spread of the change over SAE replicates")
-run.record("sae_replicates_used", sae_replicates, "independently initialised SAEs per model")
+
+# %%
 for key, chosen in (("cells_where_alignment_falls", robust_down), ("cells_undecided", ~robust_up & ~robust_down)):
     run.record(key, "; ".join(f"{m} at m = {w}" for m, w in zip(changes[chosen].metric, changes[chosen].width)) or "none",
                f"(metric, width) cells: {key.replace('_', ' ')} (over the SAE replicates)")  # fmt: skip
@@ -390,7 +394,7 @@ changes.style.format(precision=3, subset=[c for c in changes.columns if c not in
     {"relative change (%)": "{:+.1f}"}).hide(axis="index")  # fmt: skip
 
 # %% [markdown]
-# The change is measured for every SAE replicate ({glue:text}`sae_replicates_used` independently
+# The change is measured for every SAE replicate ({glue:text}`sae_replicates` independently
 # initialised SAEs per model, trained identically; the bars show the first). A cell counts as an
 # increase only when every replicate increases. SAE→SAE alignment exceeds neuron→neuron
 # alignment in {glue:text}`n_increases` of the {glue:text}`n_cells` (metric, width) cells; it is
@@ -401,17 +405,17 @@ changes.style.format(precision=3, subset=[c for c in changes.columns if c not in
 # the bars: SAE training, not the finite test set, is the main source of noise here.
 #
 # At the widest width the SAEs change semi-matching by
-# {glue:text}`change_semi_matching_widest:+.3f`, soft-matching by
-# {glue:text}`change_soft_matching_widest:+.3f` and ridge by {glue:text}`change_ridge_widest:+.3f`;
-# at the narrowest by {glue:text}`change_semi_matching_narrowest:+.3f`,
-# {glue:text}`change_soft_matching_narrowest:+.3f` and {glue:text}`change_ridge_narrowest:+.3f`.
+# {glue:text}`change_semi_matching_widest_first:+.3f`, soft-matching by
+# {glue:text}`change_soft_matching_widest_first:+.3f` and ridge by {glue:text}`change_ridge_widest_first:+.3f`;
+# at the narrowest by {glue:text}`change_semi_matching_narrowest_first:+.3f`,
+# {glue:text}`change_soft_matching_narrowest_first:+.3f` and {glue:text}`change_ridge_narrowest_first:+.3f`.
 # The paper's word "typically" is the right one: in the default run the rise is large and
 # consistent for the widest models and breaks down for the narrow ones, most often for ridge
 # regression, the metric that does not care about the basis and so gains least from a better
 # one. The {doc}`claims page <../claims>` records the direction of every cell at the default
 # parameters. The random-SAE control sits below neuron→neuron on the mapping metrics: a wide
 # random code does not create alignment, so a rise needs *trained* latents. SAE→neuron ridge is
-# high at every width for another reason: {glue:text}`sae_latents_used` nonlinear features of the source model are a
+# high at every width for another reason: {glue:text}`sae_latents` nonlinear features of the source model are a
 # richer basis for predicting the target's neurons than the source's own neurons.
 #
 # Where SAE→SAE falls, the SAEs recovered few features (MCC and the histograms above). The $k$
@@ -422,17 +426,16 @@ changes.style.format(precision=3, subset=[c for c in changes.columns if c not in
 #
 # A narrow model represents few features, and only about
 # {glue:text}`represented_active_narrowest:.1f` of them are active in a sample at $m$ =
-# {glue:text}`narrowest_width`; a TopK SAE with $k$ = {glue:text}`sae_k_used` must nevertheless
+# {glue:text}`narrowest_width`; a TopK SAE with $k$ = {glue:text}`sae_k` must nevertheless
 # switch on $k$ latents per sample, and the surplus latents encode mixtures. If that is why
 # alignment falls, SAEs with $k$ near the number of active represented features should recover
-# more features and raise alignment where $k$ = {glue:text}`sae_k_used` lowered it. The SAEs of
+# more features and raise alignment where $k$ = {glue:text}`sae_k` lowered it. The SAEs of
 # the sweep were trained in the same pass as the main ones, on the same activations, with
 # everything else unchanged.
 
 # %%
-for w in width_list:
-    run.record(f"represented_active_w{w}", float(np.mean([active_represented[model_of[(w, s)]] for s in (source_seed, target_seed)])),
-               f"represented features active per sample at m = {w} (mean of the two seeds)")  # fmt: skip
+represented_rows = [{"cell": f"w{w}", "width": w, "active": float(np.mean([active_represented[model_of[(w, s)]] for s in (source_seed, target_seed)]))} for w in width_list]
+run.record_table("represented", represented_rows, ["cell"], {"active": "represented features active per sample at m = {width} (mean of the two seeds)"})
 run.record("represented_active_narrowest", float(np.mean([active_represented[model_of[(min(width_list), s)]] for s in (source_seed, target_seed)])),
            "represented features active per sample at the narrowest width (mean of the two seeds)")  # fmt: skip
 fold_metrics = list(metrics.compare.FOLD_METRICS)
@@ -444,10 +447,13 @@ for w in sweep_widths:
         row.update({f"{metric_labels[m]} change": float(scores[m] - means.loc[(m, w), "neuron→neuron"]) for m in fold_metrics})
         sweep_rows.append(row)
 sweep = pd.DataFrame(sweep_rows, columns=["width", "k", "MCC", *(f"{metric_labels[m]} change" for m in fold_metrics)])
-for w, part in sweep.groupby("width", sort=False):
-    run.record(f"k_sweep_mcc_w{w}", part.MCC.round(4).tolist(), f"mean MCC of the two SAEs per k in {part.k.tolist()} at m = {w}")
-    for m in fold_metrics:
-        run.record(f"k_sweep_change_{m}_w{w}", part[f"{metric_labels[m]} change"].round(4).tolist(), f"SAE→SAE minus neuron→neuron {m} per k at m = {w}")
+sweep_lists = [{"cell": f"w{w}", "width": w, "ks": part.k.tolist(), "mcc": part.MCC.round(4).tolist(),
+                **{f"change_{m}": part[f"{metric_labels[m]} change"].round(4).tolist() for m in fold_metrics}} for w, part in sweep.groupby("width", sort=False)]  # fmt: skip
+run.record_table("k_sweep", sweep_lists, ["cell"], {
+    "mcc": "mean MCC of the two SAEs per k in {ks} at m = {width}", **{f"change_{m}": f"SAE→SAE minus neuron→neuron {m} per k at m = {{width}}" for m in fold_metrics},
+})  # fmt: skip
+
+# %%
 if len(sweep):  # the first swept width, described in the prose
     first = sweep[sweep.width == sweep_widths[0]].reset_index(drop=True)
     best = first.iloc[int(np.argmax(first.MCC))]
@@ -456,14 +462,15 @@ if len(sweep):  # the first swept width, described in the prose
     run.record("k_sweep_best_k", int(best.k), "k with the highest MCC at the first swept width")
     run.record("k_sweep_best_mcc", float(best.MCC), "that highest MCC")
     run.record("k_sweep_main_mcc", float(at_main_k.MCC), "MCC at k = sae_k at the first swept width")
-    for m in fold_metrics:
-        run.record(f"k_sweep_best_change_{m}", float(best[f"{metric_labels[m]} change"]), f"{m}: SAE→SAE minus neuron→neuron at the best k, first swept width")
+    run.record_table("k_sweep_best", [{f"change_{m}": float(best[f"{metric_labels[m]} change"]) for m in fold_metrics}], [],
+                     {f"change_{m}": f"{m}: SAE→SAE minus neuron→neuron at the best k, first swept width" for m in fold_metrics})  # fmt: skip
 
+# %%
 if len(sweep):
     fig, axes = plots.new_figure(n_cols=2, width=4.4, height=3.3)
     for (w, part), color in zip(sweep.groupby("width", sort=False), plots.PALETTE):
         axes[0].plot(part.k, part.MCC, "o-", color=color, label=f"m = {w}")
-        axes[0].axvline(run.results[f"represented_active_w{w}"]["value"], color=color, ls=":", lw=1)
+        axes[0].axvline(run.results[f"represented_w{w}_active"]["value"], color=color, ls=":", lw=1)
         for m, marker in zip(fold_metrics, "os^"):
             axes[1].plot(part.k, part[f"{metric_labels[m]} change"], marker=marker, ls="-", color=color, ms=4, label=f"m = {w}, {metric_labels[m]}")
     axes[0].set(xlabel="k (active latents per sample)", ylabel="MCC with ground truth", title="features recovered")
@@ -489,7 +496,7 @@ sweep.style.format(precision=3).hide(axis="index")
 #
 # At $m$ = {glue:text}`k_sweep_width` recovery peaks at $k$ = {glue:text}`k_sweep_best_k` (MCC
 # {glue:text}`k_sweep_best_mcc:.3f`, against {glue:text}`k_sweep_main_mcc:.3f` at $k$ =
-# {glue:text}`sae_k_used`), and there SAE→SAE minus neuron→neuron is
+# {glue:text}`sae_k`), and there SAE→SAE minus neuron→neuron is
 # {glue:text}`k_sweep_best_change_semi_matching:+.3f` for semi-matching,
 # {glue:text}`k_sweep_best_change_soft_matching:+.3f` for soft-matching and
 # {glue:text}`k_sweep_best_change_ridge:+.3f` for ridge. In the default run a $k$ that fits
@@ -501,7 +508,7 @@ sweep.style.format(precision=3).hide(axis="index")
 # as compressed sensing leads one to expect when few neurons hold many features (see the
 # compressed-sensing chapter). Note that the sweep trains one SAE per $(k, \text{model})$:
 # retraining from another initialisation moves these numbers by about the replicate spread
-# measured above. The claims page records the directions at $k$ = {glue:text}`sae_k_used`,
+# measured above. The claims page records the directions at $k$ = {glue:text}`sae_k`,
 # the paper's setting.
 
 # %% [markdown]
@@ -541,6 +548,8 @@ for w in width_list:
         for metric, value, sem in zip(measured.metric, measured["mean"], measured["sem"]):
             theory_rows.append({"width": w, "mixing": mixing, "metric": metric_labels[metric], "population": population[metric],
                                 "measured": value, "fold sem": sem})  # fmt: skip
+
+# %%
 theory = pd.DataFrame(theory_rows)
 theory["error"] = theory.measured - theory.population
 run.record("theory_max_abs_error", float(theory.error.abs().max()), "largest |measured - population| over widths, mixings and the three fold metrics")
@@ -561,6 +570,8 @@ axes[0].legend(fontsize=5.5, ncol=1, loc="lower right")
 axes[1].bar(np.arange(len(theory)), theory.error, color=[plots.PALETTE[list(dict.fromkeys(theory.mixing)).index(m)] for m in theory.mixing])
 axes[1].set(xlabel="case (width, mixing, metric)", ylabel="measured − population", title="errors")
 run.figure("fig_toy_theory", fig)
+
+# %%
 theory.style.format(precision=4).hide(axis="index")
 
 # %% [markdown]
@@ -600,12 +611,13 @@ toy.train_toy_models(tms, toy.importance_weights(20, "geometric", decay=0.7), to
 tms_represented = toy.represented_features(tms.weights).sum(dim=1).cpu().numpy()
 tms_dstar = toy.dimensions_per_feature(tms.weights, tms.widths).cpu().numpy()
 tms_dimensionality = toy.feature_dimensionality(tms.weights).cpu().numpy()
-run.record("tms_probabilities", tms_probability.round(5).tolist(), "feature probabilities of the TMS sweep")
+run.record("tms_feature_probabilities", tms_probability.round(5).tolist(), "feature probabilities of the TMS sweep")
 run.record("tms_represented_features", tms_represented.tolist(), "features with ||W_i|| > 0.5 per TMS model")
 run.record("tms_dimensions_per_feature", tms_dstar.round(4).tolist(), "D* = m / ||W||_F^2 per TMS model")
 run.record("tms_represented_dense", int(tms_represented[0]), "features represented by the dense (p = 1) TMS model")
 run.record("tms_represented_sparsest", int(tms_represented[-1]), "features represented by the sparsest TMS model")
 
+# %%
 fig, axes = plots.new_figure(n_cols=3, width=3.5, height=3.2)
 inverse = 1.0 / tms_probability
 axes[0].plot(inverse, tms_represented, "o-", color=plots.PALETTE[0])
@@ -642,7 +654,7 @@ run.figure("fig_tms_sweep", fig)
 # the fractions TMS reports. The alignment experiment above uses Paper A's variant (a ReLU on
 # the hidden layer, 64 features, $p = 0.1$), whose models sit in the same regime: the model of
 # width {glue:text}`widest_width` represents {glue:text}`represented_widest` features (seed
-# {glue:text}`source_seed_used`), more than it has neurons.
+# {glue:text}`source_seed`), more than it has neurons.
 
 # %%
 run.record("represented_widest", int(represented[model_of[(max(width_list), source_seed)]].sum()), "features represented by the widest source model")

@@ -1,8 +1,8 @@
 """Every page of the built book as a reader's browser shows it: headless Chromium (Debian's
 package, which ``make test`` installs where it is missing), driven by Playwright, served from
-localhost with every other address blocked. For each page: no script errors, every figure
-loaded, every equation typeset by the MathJax the book ships, every glued number shown, and
-no request leaves the machine. A screenshot of each page is kept in ``_build/screenshots``."""
+localhost with every other address blocked. For each page at 1280 px: no script errors, every
+figure loaded, every equation typeset by the MathJax the book ships, every glued number shown,
+nothing wider than the text column unless it scrolls inside it, and no request leaves the machine. A screenshot of each page is kept in ``_build/screenshots``."""
 
 from __future__ import annotations
 
@@ -30,6 +30,24 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 """Flags that let Debian's Chromium run headless as root on a machine without internet."""
+WIDE_ELEMENTS = """() => {
+    // elements past the text column's right edge that no scrolling box inside the column contains
+    const column = document.querySelector('article.bd-article') || document.querySelector('main');
+    const edge = column.getBoundingClientRect().right + 1;
+    const scrolled = el => {
+        for (let box = el.parentElement; box && box !== column; box = box.parentElement) {
+            const overflow = getComputedStyle(box).overflowX;
+            if (overflow === 'auto' || overflow === 'scroll') return box.getBoundingClientRect().right <= edge;
+            if (overflow === 'hidden' || overflow === 'clip') return false;
+        }
+        return false;
+    };
+    return [...column.querySelectorAll('*')]
+        .filter(el => el.getClientRects().length && el.getBoundingClientRect().right > edge && !scrolled(el))
+        .map(el => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')} (right edge ${Math.round(el.getBoundingClientRect().right)} > ${Math.round(edge)})`)
+        .slice(0, 8);
+}"""
+"""JavaScript: what sticks out of the text column at the page's width (``[]`` when nothing does)."""
 PAGES = ["intro", "claims", "status", "references"] + [f"executed/{name}" for name in notebook_names()]
 SCREENSHOTS = BUILD / "screenshots"
 
@@ -67,6 +85,27 @@ def _static_pasted(html: Path, page: str) -> list[str]:
     return [span.get_text() for span in soup.find("main").find_all("span", class_="pasted-text")]
 
 
+def test_the_column_check_sees_what_sticks_out(published_book, book_server, browser):
+    """The control of the width check: on a real page, a wide box and a wide paragraph clipped by a
+    box that hides its overflow are found; a wide paragraph in a box that scrolls inside the
+    column is not."""
+    tab = browser.new_page(viewport={"width": 1280, "height": 1000})
+    tab.goto(f"{book_server}/intro.html", wait_until="load")
+    assert tab.evaluate(WIDE_ELEMENTS) == []
+    tab.evaluate(
+        """() => {
+            const column = document.querySelector('article.bd-article');
+            column.insertAdjacentHTML('beforeend', '<div class="wide-box" style="width: 3000px">x</div>'
+                + '<div style="overflow: hidden"><p class="clipped" style="width: 3000px">x</p></div>'
+                + '<div style="overflow-x: auto"><p class="scrolled" style="width: 3000px">x</p></div>');
+        }"""
+    )
+    wide = tab.evaluate(WIDE_ELEMENTS)
+    tab.close()
+    flagged = {w.split(" ")[0] for w in wide}
+    assert {"div.wide-box", "p.clipped"} <= flagged and not any("scrolled" in w for w in wide), wide
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_page_renders_offline_in_a_browser(published_book, book_server, browser, page):
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
@@ -99,6 +138,7 @@ def test_page_renders_offline_in_a_browser(published_book, book_server, browser,
             };
         }"""
     )
+    wide = tab.evaluate(WIDE_ELEMENTS)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     tab.screenshot(path=str(SCREENSHOTS / f"{page.replace('/', '_')}.png"), full_page=page != "claims")
     context.close()
@@ -108,6 +148,7 @@ def test_page_renders_offline_in_a_browser(published_book, book_server, browser,
     assert state["typeset"] == state["math"], f"{state['math'] - state['typeset']} of {state['math']} equations were not typeset"
     assert state["pasted"] == _static_pasted(published_book["html"], page)
     assert state["mathjax"] or state["math"] == 0, "MathJax did not load"
+    assert not wide, f"wider than the text column at 1280 px, with no scrolling box around them: {wide}"
     if page.startswith("executed/"):
         assert state["images"] > 0, "a chapter shows figures"
         assert all(text.strip() for text in state["pasted"]), "every glued number is visible"

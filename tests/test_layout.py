@@ -66,17 +66,44 @@ def test_notebooks_define_no_function(name):
     assert not defined, f"{name} defines {defined}: the library computes, the notebook tells the story"
 
 
+CELL_LINES = 20
+"""The longest code cell a reader meets: short enough to read at a glance."""
+
+
+@pytest.mark.parametrize("name", notebook_names())
+def test_code_cells_are_short(name):
+    """Every code cell but the declarations (the parameters cell and the cell of the chapter's
+    parameter rules, ``open_chapter(...)``) has at most :data:`CELL_LINES` lines."""
+    from superposition.book.params import read_notebook_source
+
+    cells = [c for c in read_notebook_source(notebook_path(name)).cells if c.cell_type == "code"]
+    long = [
+        f"cell {i} ({len(c.source.splitlines())} lines): {c.source.splitlines()[0][:60]}"
+        for i, c in enumerate(cells)
+        if len(c.source.splitlines()) > CELL_LINES and "parameters" not in c.metadata.get("tags", []) and not c.source.startswith("chapter = open_chapter(")
+    ]
+    assert not long, f"{name}: code cells longer than {CELL_LINES} lines: {long}"
+
+
 @pytest.mark.parametrize("name", notebook_names())
 def test_every_registry_key_is_written_in_its_notebook(name):
-    from superposition.book.registry import load_registry, unsourced_keys
+    from superposition.book.registry import formatted_record_keys, load_registry, unsourced_keys
 
+    sources = notebook_sources(notebook_path(name))
     keys = [e.key for e in load_registry() if e.notebook == name]
-    missing = unsourced_keys(keys, notebook_sources(notebook_path(name)))
-    assert not missing, f"{name}: keys with no string or record f-string in the notebook: {missing}"
+    missing = unsourced_keys(keys, sources)
+    assert not missing, f"{name}: keys with no string or record_table call in the notebook: {missing}"
+    formatted = formatted_record_keys(sources)
+    assert not formatted, f"{name}: run.record keys built by f-strings {formatted}; record a table with run.record_table"
 
 
-def test_keys_are_found_as_strings_or_record_templates():
-    from superposition.book.registry import unsourced_keys
+def test_keys_are_found_as_strings_or_by_the_table_naming_rule():
+    from superposition.book.registry import formatted_record_keys, unsourced_keys
 
-    cell = 'for name in names:\n    run.record(f"r_{name.lower()}_sem", 1.0)\nrun.record("gap", 2.0)\nkeys = {"SAE→SAE": "sae_sae"}'
-    assert unsourced_keys(["r_sae_sem", "gap", "sae_sae", "r_sae", "gap_2"], [cell]) == ["r_sae", "gap_2"]
+    cell = (
+        'run.record_table("change", rows, ["metric", "cell"], {"min": "{metric}", **{f"change_{m}": "x" for m in ms}})\n'
+        'run.record("gap", 2.0)\nkeys = {"SAE→SAE": "sae_sae"}\nrun.record(f"r_{name}", 1.0)'
+    )
+    keys = ["change_ridge_w32_min", "change_semi_matching_w8_change_rsa", "gap", "sae_sae", "change_ridge_min", "gap_2", "r_sae"]
+    assert unsourced_keys(keys, [cell]) == ["change_ridge_min", "gap_2", "r_sae"]
+    assert formatted_record_keys([cell]) == ["f'r_{name}'"]

@@ -46,6 +46,37 @@ def test_keys_are_checked(run):
         run.record("late", 1)
 
 
+def test_a_result_may_not_take_a_parameters_name(run):
+    with pytest.raises(ValueError, match="name of a parameter"):
+        run.record("n_features", 200)
+
+
+def test_tables_are_recorded_by_the_naming_rule(run):
+    rows = [{"metric": "ridge", "cell": "w8", "width": 8, "min": np.float64(0.25), "first": [1.0, 2.0]},
+            {"metric": "rsa", "cell": "w8", "width": 8, "min": -0.5, "first": [3.0]}]  # fmt: skip
+    run.record_table("change", rows, ["metric", "cell"], {"min": "{metric} at m = {width}", "first": "first of {metric}"})
+    assert record.table_key("change", ["ridge", "w8"], "min") == "change_ridge_w8_min"
+    assert run.results["change_ridge_w8_min"] == {"value": 0.25, "description": "ridge at m = 8"}
+    assert run.results["change_rsa_w8_first"]["value"] == [3.0] and len(run.results) == 4
+    run.record_table("single", [{"gain": 1.5}], [], {"gain": "one row, no key columns"})
+    assert run.results["single_gain"]["value"] == 1.5
+
+
+@pytest.mark.parametrize(
+    "prefix, rows, key_columns, message",
+    [
+        ("t", [{"m": "Ridge", "v": 1}], ["m"], "must match"),  # not a lower-case word
+        ("t", [{"m": "a", "v": 1}, {"m": "a", "v": 2}], ["m"], "is taken"),  # two rows, one key
+        ("n", [{"features": 200}], [], "is taken"),  # n_features is a parameter of the run
+    ],
+)
+def test_a_bad_table_records_nothing(run, prefix, rows, key_columns, message):
+    column = "features" if prefix == "n" else "v"
+    with pytest.raises(ValueError, match=message):
+        run.record_table(prefix, rows, key_columns, {column: "a column"})
+    assert not run.results
+
+
 def test_reproduce_command_lists_only_changed_parameters():
     cmd = record.reproduce_command("compressed_sensing", {"profile": "default", "n_features": 200, "n_trials": 40, "device": "cpu"})
     assert cmd == "make run NB=compressed_sensing PARAMS='-p n_trials 40 -p device cpu'"

@@ -30,7 +30,18 @@ REGISTRY = BOOK / "claims.yaml"
 
 
 def notebook_path(name: str) -> Path:
-    """The source of notebook ``name`` (``notebooks/<name>.py``), or a clear error."""
+    """The source of notebook ``name`` (``notebooks/<name>.py``), or a clear error.
+
+    Parameters
+    ----------
+    name : str
+        Notebook name (a suffix is ignored).
+
+    Returns
+    -------
+    pathlib.Path
+        Path of the notebook's source; ``FileNotFoundError`` listing the known notebooks if absent.
+    """
     path = NOTEBOOKS / f"{Path(name).stem}.py"
     if not path.exists():
         known = ", ".join(notebook_names()) or "none"
@@ -39,15 +50,28 @@ def notebook_path(name: str) -> Path:
 
 
 def notebook_names() -> list[str]:
-    """Every notebook of the book, by name, in a stable order."""
+    """Every notebook of the book, by name, in a stable order.
+
+    Returns
+    -------
+    list of str
+        Notebook names, sorted.
+    """
     return sorted(p.stem for p in NOTEBOOKS.glob("*.py"))
 
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so that readers see the old file or the new one, never a part.
 
-    The text goes to a temporary file in the same folder, is flushed to disk, and then
-    replaces ``path`` in one rename.
+    The text goes to a temporary file in the same folder, is flushed to disk, and then replaces
+    ``path`` in one rename.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        Destination; its folder is created if needed.
+    text : str
+        Content, written as UTF-8.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -63,5 +87,13 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def atomic_write_json(path: Path, data: Any) -> None:
-    """:func:`atomic_write_text` for JSON (sorted keys, two-space indent, strict floats)."""
+    """:func:`atomic_write_text` for JSON (sorted keys, two-space indent, strict floats).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        Destination.
+    data : Any
+        JSON-serialisable value (no NaN or infinity).
+    """
     atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n")

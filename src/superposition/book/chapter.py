@@ -29,7 +29,20 @@ SEED_RANGE = (0, 2**31 - 1)
 
 
 def shared_rule(name: str) -> Rule | None:
-    """The rule of a parameter every chapter shares (``profile``, ``device``, a seed), else None."""
+    """The rule of a parameter every chapter shares (``profile``, ``device``, a seed), else None.
+
+    Parameters
+    ----------
+    name : str
+        Parameter name.
+
+    Returns
+    -------
+    Rule or None
+        One of :data:`DEVICES` for ``device``, an integer in :data:`SEED_RANGE` for a seed, a stand-in
+        for ``profile`` (:func:`.params.validate` replaces it by the notebook's profiles); None for any
+        other parameter.
+    """
     if name == "profile":
         return one_of("default")  # validate() replaces it by the notebook's profiles
     if name == "device":
@@ -41,14 +54,30 @@ def shared_rule(name: str) -> Rule | None:
 
 @dataclass
 class Chapter:
-    """An opened chapter: its ``name``, validated ``params`` and the torch ``device`` it runs on."""
+    """An opened chapter: its ``name``, validated ``params`` and the torch ``device`` it runs on.
+
+    Attributes
+    ----------
+    name : str
+        Notebook name.
+    params : dict of str to bool, int, float or str
+        The validated parameter values.
+    device : torch.device
+        The device the chapter runs on.
+    """
 
     name: str
     params: dict[str, ParameterValue]
     device: torch.device
 
     def start(self) -> Run:
-        """Set the book's plot style and start the run that records the chapter's numbers."""
+        """Set the book's plot style and start the run that records the chapter's numbers.
+
+        Returns
+        -------
+        Run
+            The run (:func:`.record.start_run`), with the chapter's parameters and device.
+        """
         from . import plots
 
         plots.setup_style()
@@ -56,11 +85,28 @@ class Chapter:
 
 
 def open_chapter(name: str, namespace: dict[str, Any], rules: dict[str, Rule], seed: str = "seed") -> Chapter:
-    """Validate the parameters of notebook ``name`` (its ``globals()``), choose the device, seed
-    Python, NumPy and torch from parameter ``seed``; nothing is computed before the checks.
+    """Open a chapter: validate its parameters, choose the device, seed the random generators.
 
-    ``rules`` maps each of the chapter's own parameters to its rule; the shared ones
-    (:func:`shared_rule`) may be left out. Rules are applied in the order of the parameters cell.
+    The parameters of notebook ``name`` (its ``globals()``) are validated, the device chosen, and
+    Python, NumPy and torch seeded from parameter ``seed``; nothing is computed before the checks.
+    Rules are applied in the order of the parameters cell.
+
+    Parameters
+    ----------
+    name : str
+        Notebook name.
+    namespace : dict of str to Any
+        The notebook's ``globals()``, holding its parameter values.
+    rules : dict of str to Rule
+        Each of the chapter's own parameters to its rule; the shared ones (:func:`shared_rule`) may
+        be left out.
+    seed : str
+        Name of the seed parameter that seeds Python, NumPy and torch.
+
+    Returns
+    -------
+    Chapter
+        The chapter, with its validated parameters and device.
     """
     path = notebook_path(name)
     declared = [p.name for p in read_parameters(path)]

@@ -19,8 +19,22 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
 def module_file(module: str, package_dir: Path = PACKAGE_DIR) -> Path | None:
-    """The source file of ``module`` (``superposition.x.y``; a package's ``__init__.py``), or None
-    when it is not a module of the library (a name imported from it, or another package)."""
+    """The source file of ``module`` (a package's ``__init__.py``), or None when it is not a module of the library.
+
+    None also for a name imported from a module, or a module of another package.
+
+    Parameters
+    ----------
+    module : str
+        Dotted name, ``superposition.x.y``.
+    package_dir : pathlib.Path
+        Folder of the library's package.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The file.
+    """
     parts = module.split(".")
     if parts[0] != PACKAGE_NAME:
         return None
@@ -35,8 +49,21 @@ def module_file(module: str, package_dir: Path = PACKAGE_DIR) -> Path | None:
 def imported_modules(source: str, module: str = "", is_package: bool = False) -> set[str]:
     """Dotted names that ``source`` imports from the library, anywhere in it.
 
-    ``module`` is the dotted name of the code's own module (for relative imports); a
-    ``from pkg import name`` yields both ``pkg`` and ``pkg.name``, since ``name`` may be a module.
+    A ``from pkg import name`` yields both ``pkg`` and ``pkg.name``, since ``name`` may be a module.
+
+    Parameters
+    ----------
+    source : str
+        Python source.
+    module : str
+        The dotted name of the code's own module (for relative imports).
+    is_package : bool
+        Whether ``module`` is a package (its ``__init__.py``).
+
+    Returns
+    -------
+    set of str
+        Library module names.
     """
     found: set[str] = set()
     for node in ast.walk(ast.parse(source)):
@@ -55,8 +82,22 @@ def imported_modules(source: str, module: str = "", is_package: bool = False) ->
 
 
 def library_modules(sources: Iterable[str], package_dir: Path = PACKAGE_DIR) -> list[Path]:
-    """The library files that code ``sources`` (a notebook's code cells) imports, directly or
-    through other library modules, with the ``__init__.py`` of every package on the way; sorted."""
+    """The library files that code ``sources`` imports, directly or through other library modules.
+
+    With the ``__init__.py`` of every package on the way; sorted.
+
+    Parameters
+    ----------
+    sources : iterable of str
+        Python sources (a notebook's code cells).
+    package_dir : pathlib.Path
+        Folder of the library's package.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files, sorted.
+    """
     pending = set().union(*(imported_modules(s) for s in sources))
     done: dict[str, Path] = {}
     while pending:
@@ -72,7 +113,18 @@ def library_modules(sources: Iterable[str], package_dir: Path = PACKAGE_DIR) -> 
 
 
 def notebook_sources(notebook: Path) -> list[str]:
-    """The code cells of a jupytext notebook (cells that are not Python, such as magics, are skipped)."""
+    """The code cells of a jupytext notebook (cells that are not Python, such as magics, are skipped).
+
+    Parameters
+    ----------
+    notebook : pathlib.Path
+        The notebook's source.
+
+    Returns
+    -------
+    list of str
+        Parsable code cells.
+    """
     from .params import read_notebook_source
 
     cells = [c.source for c in read_notebook_source(notebook).cells if c.cell_type == "code"]
@@ -87,7 +139,22 @@ def notebook_sources(notebook: Path) -> list[str]:
 
 
 def digest(files: Iterable[Path], root: Path) -> hashlib._Hash:
-    """A sha256 over each file's path (relative to ``root``) and bytes, in the given order."""
+    """A sha256 over each file's path (relative to ``root``) and bytes, in the given order.
+
+    Missing files are skipped.
+
+    Parameters
+    ----------
+    files : iterable of pathlib.Path
+        The files.
+    root : pathlib.Path
+        Folder the paths are taken relative to.
+
+    Returns
+    -------
+    hashlib._Hash
+        The running hash (call ``hexdigest()``).
+    """
     hashed = hashlib.sha256()
     for path in files:
         if path.exists():

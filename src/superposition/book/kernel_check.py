@@ -44,10 +44,23 @@ NUMPY_AVX2 = ("X86_V3",)
 
 
 def other_kernel_path(capability: str, numpy_features: dict[str, bool] | None = None) -> dict[str, str]:
-    """The environment that forces a kernel path other than ``capability`` (torch's own name for
-    the path it takes: ``AVX512``, ``AVX2``, ``DEFAULT``, ...). ``numpy_features`` (numpy's
-    ``__cpu_features__``) names the numpy targets this machine uses; those above the forced
-    level are disabled too (``NPY_DISABLE_CPU_FEATURES``)."""
+    """The environment that forces a kernel path other than ``capability``.
+
+    Numpy targets this machine uses above the forced level are disabled too
+    (``NPY_DISABLE_CPU_FEATURES``).
+
+    Parameters
+    ----------
+    capability : str
+        Torch's own name for the path it takes: ``AVX512``, ``AVX2``, ``DEFAULT``, ...
+    numpy_features : dict of str to bool or None
+        Numpy's ``__cpu_features__`` (None: read them from numpy).
+
+    Returns
+    -------
+    dict of str to str
+        Environment variables.
+    """
     if capability.upper() == "AVX512":
         env = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
         disable = NUMPY_AVX512
@@ -62,7 +75,18 @@ def other_kernel_path(capability: str, numpy_features: dict[str, bool] | None = 
 
 
 def prepare_cache(folder: Path) -> Path:
-    """A cache of the check's own, with the downloaded data linked from the book's cache."""
+    """A cache of the check's own, with the downloaded data linked from the book's cache.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        Folder of the check's cache (created).
+
+    Returns
+    -------
+    pathlib.Path
+        ``folder``.
+    """
     from ..data.downloads import cache_dir
 
     shared = cache_dir()
@@ -75,7 +99,18 @@ def prepare_cache(folder: Path) -> Path:
 
 
 def summary_by_kind(checks: list[Any]) -> dict[str, Any]:
-    """Counts by kind and the largest distance from ``expected`` in units of the tolerance."""
+    """Counts by kind and the largest distance from ``expected`` in units of the tolerance.
+
+    Parameters
+    ----------
+    checks : list
+        Checks of results against registry entries.
+
+    Returns
+    -------
+    dict of str to Any
+        ``passed``, ``checked`` and ``by_kind`` counts.
+    """
     summary: dict[str, Any] = {"passed": sum(c.passed for c in checks), "checked": len(checks), "by_kind": {}}
     for kind in KINDS:
         of_kind = [c for c in checks if c.entry.kind == kind]
@@ -90,7 +125,20 @@ def summary_by_kind(checks: list[Any]) -> dict[str, Any]:
 
 
 def tolerance_ratio(value: Any, entry: Any) -> float | None:
-    """``|value - expected| / tolerance`` (the largest over a list); None for strings and booleans."""
+    """``|value - expected| / tolerance`` (the largest over a list); None for strings and booleans.
+
+    Parameters
+    ----------
+    value : Any
+        The value found.
+    entry : registry entry
+        Its registry entry (``expected``, ``atol``, ``rtol``).
+
+    Returns
+    -------
+    float or None
+        The ratio.
+    """
     expected, atol = entry.expected, entry.atol
     if isinstance(expected, list):
         if not isinstance(value, list) or len(value) != len(expected):
@@ -110,8 +158,20 @@ def _ratio(value: Any, expected: Any, atol: float, rtol: float) -> float | None:
 
 
 def run_check(notebooks: list[str], out: Path = KERNEL_CHECK) -> dict[str, str]:
-    """Execute ``notebooks`` at their defaults on the other kernel path into ``out``; return the
-    environment that forced it."""
+    """Execute ``notebooks`` at their defaults on the other kernel path into ``out``.
+
+    Parameters
+    ----------
+    notebooks : list of str
+        Notebook names.
+    out : pathlib.Path
+        Output folder of the check.
+
+    Returns
+    -------
+    dict of str to str
+        The environment that forced the kernel path.
+    """
     import torch
 
     from ..data.downloads import CACHE_ENV
@@ -125,8 +185,22 @@ def run_check(notebooks: list[str], out: Path = KERNEL_CHECK) -> dict[str, str]:
 
 
 def compare(notebooks: list[str], out: Path = KERNEL_CHECK) -> dict[str, Any]:
-    """Compare the kernel-check results of ``notebooks`` in ``out`` with the registry; the report
-    is also written to ``out/report.json``."""
+    """Compare the kernel-check results of ``notebooks`` in ``out`` with the registry.
+
+    The report is also written to ``out/report.json``.
+
+    Parameters
+    ----------
+    notebooks : list of str
+        Notebook names.
+    out : pathlib.Path
+        Output folder of the check.
+
+    Returns
+    -------
+    dict of str to Any
+        The report, by notebook.
+    """
     entries = load_registry()
     report: dict[str, Any] = {"notebooks": {}}
     for name in notebooks:
@@ -147,7 +221,18 @@ def compare(notebooks: list[str], out: Path = KERNEL_CHECK) -> dict[str, Any]:
 
 
 def format_report(report: dict[str, Any]) -> str:
-    """The report as text: one block per notebook."""
+    """The report as text: one block per notebook.
+
+    Parameters
+    ----------
+    report : dict of str to Any
+        As returned by :func:`compare`.
+
+    Returns
+    -------
+    str
+        The text.
+    """
     lines = []
     for name, item in report["notebooks"].items():
         cpu = item.get("cpu") or {}
@@ -168,6 +253,19 @@ def format_report(report: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line: run the check (unless ``--compare-only``), compare and print the report.
+
+    Parameters
+    ----------
+    argv : list of str or None
+        Arguments (None: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 when everything passes, 1 on failures or unregistered results, 2 when a
+        forcing variable is already set.
+    """
     parser = argparse.ArgumentParser(prog="python -m superposition.book.kernel_check", description=__doc__.split("\n")[0])
     parser.add_argument("--notebooks", default="", help="comma-separated notebooks (default: every notebook)")
     parser.add_argument("--compare-only", action="store_true", help="compare the last kernel-check results again, without running")

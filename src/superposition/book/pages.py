@@ -17,7 +17,19 @@ PAPERS = {"A": "Longon et al. 2025 (Paper A)", "B": "Klindt et al. 2025 (Paper B
 
 
 def format_value(value: Any) -> str:
-    """A short text form of a recorded value."""
+    """A short text form of a recorded value.
+
+    Parameters
+    ----------
+    value : Any
+        A recorded value: None, a boolean, string, number or list.
+
+    Returns
+    -------
+    str
+        ``n/a`` for None, an integer with thousands separators, a float to 4 significant digits, a
+        list as its first 6 values and its length.
+    """
     if value is None:
         return "n/a"
     if isinstance(value, bool | str):
@@ -33,7 +45,20 @@ def format_value(value: Any) -> str:
 
 
 def is_default_run(name: str, data: dict[str, Any]) -> bool:
-    """Whether a results file comes from the notebook's default parameters."""
+    """Whether a results file comes from the notebook's default parameters.
+
+    Parameters
+    ----------
+    name : str
+        Notebook name.
+    data : dict of str to Any
+        The notebook's results JSON, its provenance holding the parameters used.
+
+    Returns
+    -------
+    bool
+        Whether every declared parameter had its default value.
+    """
     defaults = {p.name: p.default for p in read_parameters(notebook_path(name))}
     used = data.get("provenance", {}).get("parameters", {})
     return all(used.get(k) == v for k, v in defaults.items())
@@ -94,7 +119,18 @@ def _kinds_text(entries: list[Any]) -> str:
 
 
 def claims_page(results: dict[str, dict[str, Any]]) -> str:
-    """The Markdown of the claims page: a summary table, one section per claim, every number."""
+    """The Markdown of the claims page: a summary table, one section per claim, every number.
+
+    Parameters
+    ----------
+    results : dict of str to dict
+        Notebook name to its results JSON; only complete runs at the default parameters are compared.
+
+    Returns
+    -------
+    str
+        The page.
+    """
     entries = load_registry()
     comparable = _default_results(results)
     checks, unregistered = check_results(entries, comparable)
@@ -105,8 +141,12 @@ def claims_page(results: dict[str, dict[str, Any]]) -> str:
         "",
         "Every claim this book tests, generated from the registry `book/claims.yaml` and the last "
         "run of each notebook at the default parameters (*this book*). Every key is written in its "
-        "chapter's notebook: as a string, or as the f-string of a `run.record` call in a loop over a "
-        "table (`f\"change_min_{metric}_w{w}\"`), found by searching for its literal part.",
+        "chapter's notebook: as a string (`run.record(\"n_increases\", ...)`), or as a cell of a table "
+        "recorded by `run.record_table(prefix, table, key_columns, descriptions)`, named by one rule: the "
+        "prefix, the row's values in the key columns, then the column, joined by underscores "
+        "(`change_ridge_w32_min` is column `min` of the row `ridge`, `w32` of the table `change`); "
+        "search the notebook for `record_table(\"change\"`. Parameters are not registered: the "
+        "parameter table at the top of each chapter shows them.",
         "",
         _kinds_text(entries),
         "",
@@ -172,7 +212,18 @@ def claims_page(results: dict[str, dict[str, Any]]) -> str:
 
 
 def status_page(results: dict[str, dict[str, Any]]) -> str:
-    """The Markdown of the status page: the last run of every notebook."""
+    """The Markdown of the status page: the last run of every notebook.
+
+    Parameters
+    ----------
+    results : dict of str to dict
+        Notebook name to its results JSON; a notebook without one is shown as not run.
+
+    Returns
+    -------
+    str
+        The page.
+    """
     entries = load_registry()
     lines = [
         "# Status of the last runs",
@@ -203,9 +254,24 @@ def status_page(results: dict[str, dict[str, Any]]) -> str:
 
 
 def reproduce_box(name: str, data: dict[str, Any] | None) -> str:
-    """The Markdown of a chapter's closing "Reproduce" box: the commands for the default and
-    the ``paper`` profile, how long the published run took and where, and links to the executed
-    notebook and its results (copied to ``downloads/`` of the staged book by the build)."""
+    """The Markdown of a chapter's closing "Reproduce" box.
+
+    It gives the commands for the default and the ``paper`` profile, how long the published run took
+    and where, and links to the executed notebook and its results (copied to ``downloads/`` of the
+    staged book by the build).
+
+    Parameters
+    ----------
+    name : str
+        Notebook name.
+    data : dict of str to Any or None
+        The notebook's results JSON; None when the page has no recorded run.
+
+    Returns
+    -------
+    str
+        The box, a MyST admonition.
+    """
     if data is None:
         measured = "This page has no recorded run."
     else:

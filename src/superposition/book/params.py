@@ -34,7 +34,17 @@ class ParameterError(ValueError):
 
 @dataclass(frozen=True)
 class Parameter:
-    """One entry of a notebook's parameters cell: name, default value and meaning."""
+    """One entry of a notebook's parameters cell.
+
+    Attributes
+    ----------
+    name : str
+        The parameter's name.
+    default : bool, int, float or str
+        Its default value.
+    help : str
+        Its meaning (the line's trailing comment).
+    """
 
     name: str
     default: ParameterValue
@@ -42,14 +52,25 @@ class Parameter:
 
     @property
     def type_name(self) -> str:
+        """Name of the default value's type (``int``, ``float``, ``str``, ``bool``)."""
         return type(self.default).__name__
 
 
 def parse_parameters_cell(source: str) -> list[Parameter]:
     """Parse ``name = literal  # meaning`` lines of a parameters cell.
 
-    Only literal values (numbers, strings, booleans) are allowed so that the defaults can be
-    read without running code.
+    Only literal values (numbers, strings, booleans) are allowed so that the defaults can be read
+    without running code.
+
+    Parameters
+    ----------
+    source : str
+        Source of the parameters cell.
+
+    Returns
+    -------
+    list of Parameter
+        The parameters, in order.
     """
     comments: dict[int, str] = {}
     for tok in tokenize.generate_tokens(io.StringIO(source).readline):
@@ -70,14 +91,36 @@ def parse_parameters_cell(source: str) -> list[Parameter]:
 
 
 def read_notebook_source(path: Path) -> Any:
-    """The notebook at ``path`` (jupytext percent ``.py``) as a ``NotebookNode``."""
+    """The notebook at ``path`` (jupytext percent ``.py``) as a ``NotebookNode``.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The notebook's source.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        The notebook.
+    """
     import jupytext
 
     return jupytext.read(path)
 
 
 def parameters_cell_source(notebook: Any) -> str:
-    """The source of the single cell tagged ``parameters``."""
+    """The source of the single cell tagged ``parameters``.
+
+    Parameters
+    ----------
+    notebook : nbformat.NotebookNode
+        The notebook.
+
+    Returns
+    -------
+    str
+        The cell's source.
+    """
     cells = [c for c in notebook.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     if len(cells) != 1:
         raise ParameterError(f"a notebook needs exactly one cell tagged 'parameters', found {len(cells)}")
@@ -85,22 +128,71 @@ def parameters_cell_source(notebook: Any) -> str:
 
 
 def read_parameters(path: Path) -> list[Parameter]:
-    """The declared parameters of the notebook at ``path``."""
+    """The declared parameters of the notebook at ``path``.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The notebook's source.
+
+    Returns
+    -------
+    list of Parameter
+        The parameters, in order.
+    """
     return parse_parameters_cell(parameters_cell_source(read_notebook_source(path)))
 
 
 def profile_path(notebook_path: Path, profile: str) -> Path:
+    """The file of profile ``profile``: ``<notebook>.<profile>.yaml`` beside the notebook.
+
+    Parameters
+    ----------
+    notebook_path : pathlib.Path
+        The notebook's source.
+    profile : str
+        Name of the profile.
+
+    Returns
+    -------
+    pathlib.Path
+        The profile's file.
+    """
     return notebook_path.with_name(f"{notebook_path.stem}.{profile}.yaml")
 
 
 def available_profiles(notebook_path: Path) -> list[str]:
-    """``default`` plus every ``<notebook>.<profile>.yaml`` beside the notebook."""
+    """``default`` plus every ``<notebook>.<profile>.yaml`` beside the notebook.
+
+    Parameters
+    ----------
+    notebook_path : pathlib.Path
+        The notebook's source.
+
+    Returns
+    -------
+    list of str
+        Profile names, ``default`` first.
+    """
     names = sorted(p.name[len(notebook_path.stem) + 1 : -len(".yaml")] for p in notebook_path.parent.glob(f"{notebook_path.stem}.*.yaml"))
     return [DEFAULT_PROFILE, *names]
 
 
 def load_profile(notebook_path: Path, profile: str) -> dict[str, ParameterValue]:
-    """The parameter values of a named profile (empty for ``default``)."""
+    """The parameter values of a named profile (empty for ``default``).
+
+    Parameters
+    ----------
+    notebook_path : pathlib.Path
+        The notebook's source.
+    profile : str
+        One of :func:`available_profiles`.
+
+    Returns
+    -------
+    dict of str to bool, int, float or str
+        Parameter values.
+    """
     allowed = available_profiles(notebook_path)
     if profile not in allowed:
         raise ParameterError(f"unknown profile {profile!r} for {notebook_path.stem}; allowed: {', '.join(allowed)}")
@@ -116,8 +208,22 @@ def check_names_and_types(declared: list[Parameter], values: dict[str, Any], sou
     """Reject unknown names and values whose type differs from the default's.
 
     An int is accepted for a float parameter (and converted), and for a string parameter whose
-    default is a comma-separated list of integers (a list with one entry, such as
-    ``-p k_sweep 2``: converted to ``"2"``). Returns the checked values.
+    default is a comma-separated list of integers (a list with one entry, such as ``-p k_sweep 2``:
+    converted to ``"2"``).
+
+    Parameters
+    ----------
+    declared : list of Parameter
+        The notebook's parameters.
+    values : dict of str to Any
+        Values to check.
+    source : str
+        Where the values come from, for error messages.
+
+    Returns
+    -------
+    dict of str to bool, int, float or str
+        The checked values.
     """
     by_name = {p.name: p for p in declared}
     checked: dict[str, ParameterValue] = {}
@@ -139,7 +245,17 @@ def check_names_and_types(declared: list[Parameter], values: dict[str, Any], sou
 
 @dataclass(frozen=True)
 class Rule:
-    """What values one parameter may take: a type with an optional range or a set of choices."""
+    """What values one parameter may take: a type with an optional range or a set of choices.
+
+    Attributes
+    ----------
+    kind : type
+        The type of the values.
+    low, high : float or None
+        Bounds of the range, inclusive.
+    choices : tuple or None
+        The values allowed.
+    """
 
     kind: type
     low: float | None = None
@@ -147,6 +263,13 @@ class Rule:
     choices: tuple[ParameterValue, ...] | None = None
 
     def describe(self) -> str:
+        """The allowed values, in words (for error messages).
+
+        Returns
+        -------
+        str
+            The description.
+        """
         if self.choices is not None:
             return "one of " + ", ".join(repr(c) for c in self.choices)
         if self.low is not None or self.high is not None:
@@ -154,6 +277,20 @@ class Rule:
         return self.kind.__name__
 
     def check(self, name: str, value: Any) -> ParameterValue:
+        """``value`` if the rule allows it (an int converted for a float rule), else a ``ParameterError``.
+
+        Parameters
+        ----------
+        name : str
+            Name of the parameter, for the error message.
+        value : Any
+            The value.
+
+        Returns
+        -------
+        bool, int, float or str
+            The checked value.
+        """
         if self.kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if type(value) is not self.kind:
@@ -167,15 +304,42 @@ class Rule:
 
 @dataclass(frozen=True)
 class IntegerListRule(Rule):
-    """A string of comma-separated ``int`` values, each in ``[low, high]`` (``"8,16,32"``)."""
+    """A string of comma-separated ``int`` values, each in ``[low, high]`` (``"8,16,32"``).
+
+    Attributes
+    ----------
+    allow_empty : bool
+        Whether ``""`` (no values) is allowed; other fields as in :class:`Rule`.
+    """
 
     allow_empty: bool = False
 
     def describe(self) -> str:
+        """The allowed values, in words (for error messages).
+
+        Returns
+        -------
+        str
+            The description.
+        """
         empty = " (or '' for none)" if self.allow_empty else ""
         return f"comma-separated integers in [{self.low}, {self.high}], e.g. '8,16,32'{empty}"
 
     def check(self, name: str, value: Any) -> ParameterValue:
+        """``value`` if it is a string of numbers the rule allows, else a ``ParameterError``.
+
+        Parameters
+        ----------
+        name : str
+            Name of the parameter, for the error message.
+        value : Any
+            The value.
+
+        Returns
+        -------
+        str
+            The checked value.
+        """
         if type(value) is not str:
             raise ParameterError(f"parameter {name!r} must be {self.describe()}, got {type(value).__name__} {value!r}")
         try:
@@ -193,9 +357,22 @@ class IntegerListRule(Rule):
 
 @dataclass(frozen=True)
 class RealListRule(IntegerListRule):
-    """A string of comma-separated numbers, each in ``[low, high]`` (``"0.2,0.4"``)."""
+    """A string of comma-separated numbers, each in ``[low, high]`` (``"0.2,0.4"``).
+
+    Attributes
+    ----------
+    allow_empty : bool
+        Whether ``""`` (no values) is allowed; other fields as in :class:`Rule`.
+    """
 
     def describe(self) -> str:
+        """The allowed values, in words (for error messages).
+
+        Returns
+        -------
+        str
+            The description.
+        """
         empty = " (or '' for none)" if self.allow_empty else ""
         return f"comma-separated numbers in [{self.low}, {self.high}], e.g. '0.2,0.5'{empty}"
 
@@ -205,12 +382,39 @@ class RealListRule(IntegerListRule):
 
 @dataclass(frozen=True)
 class ChoiceListRule(Rule):
-    """A string of comma-separated names, each one of ``choices``, none repeated (``"a,b"``)."""
+    """A string of comma-separated names, each one of ``choices``, none repeated (``"a,b"``).
+
+    Attributes
+    ----------
+    choices : tuple of str
+        The allowed names; other fields as in :class:`Rule`.
+    """
 
     def describe(self) -> str:
+        """The allowed values, in words (for error messages).
+
+        Returns
+        -------
+        str
+            The description.
+        """
         return "comma-separated names from " + ", ".join(repr(c) for c in self.choices or ())
 
     def check(self, name: str, value: Any) -> ParameterValue:
+        """``value`` if it names at least one of the choices, none repeated, else a ``ParameterError``.
+
+        Parameters
+        ----------
+        name : str
+            Name of the parameter, for the error message.
+        value : Any
+            The value.
+
+        Returns
+        -------
+        str
+            The checked value.
+        """
         names = parse_names(value) if type(value) is str else None
         if not names or len(set(names)) != len(names) or not set(names) <= set(self.choices or ()):
             raise ParameterError(f"parameter {name!r} must be {self.describe()} (at least one, no repeats), got {value!r}")
@@ -218,72 +422,212 @@ class ChoiceListRule(Rule):
 
 
 def parse_names(text: str) -> list[str]:
-    """``"a, b,c"`` -> ``["a", "b", "c"]``."""
+    """``"a, b,c"`` -> ``["a", "b", "c"]``.
+
+    Parameters
+    ----------
+    text : str
+        Comma-separated names.
+
+    Returns
+    -------
+    list of str
+        The names, stripped, empty ones dropped.
+    """
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def choice_list(*choices: str) -> Rule:
-    """Comma-separated names, each one of ``choices`` (a string such as ``"authors,batchtopk"``)."""
+    """Comma-separated names, each one of ``choices`` (a string such as ``"authors,batchtopk"``).
+
+    Parameters
+    ----------
+    *choices : str
+        The allowed names.
+
+    Returns
+    -------
+    Rule
+        A :class:`ChoiceListRule`.
+    """
     return ChoiceListRule(str, choices=tuple(choices))
 
 
 def parse_integers(text: str) -> list[int]:
-    """``"8, 16,32"`` -> ``[8, 16, 32]``; ``""`` -> ``[]``."""
+    """``"8, 16,32"`` -> ``[8, 16, 32]``; ``""`` -> ``[]``.
+
+    Parameters
+    ----------
+    text : str
+        Comma-separated integers.
+
+    Returns
+    -------
+    list of int
+        The integers.
+    """
     return [int(part) for part in text.split(",") if part.strip()]
 
 
 def parse_reals(text: str) -> list[float]:
-    """``"0.2, 0.5"`` -> ``[0.2, 0.5]``; ``""`` -> ``[]``."""
+    """``"0.2, 0.5"`` -> ``[0.2, 0.5]``; ``""`` -> ``[]``.
+
+    Parameters
+    ----------
+    text : str
+        Comma-separated numbers.
+
+    Returns
+    -------
+    list of float
+        The numbers.
+    """
     return [float(part) for part in text.split(",") if part.strip()]
 
 
 def real_list(low: float | None = None, high: float | None = None, allow_empty: bool = False) -> Rule:
-    """Comma-separated numbers in ``[low, high]``, given as a string (``""`` only with ``allow_empty``)."""
+    """Comma-separated numbers in ``[low, high]``, given as a string (``""`` only with ``allow_empty``).
+
+    Parameters
+    ----------
+    low, high : float or None
+        Bounds, inclusive.
+    allow_empty : bool
+        Allow ``""``.
+
+    Returns
+    -------
+    Rule
+        A :class:`RealListRule`.
+    """
     return RealListRule(str, low, high, allow_empty=allow_empty)
 
 
 def integer_list(low: int | None = None, high: int | None = None, allow_empty: bool = False) -> Rule:
-    """Comma-separated ``int`` values in ``[low, high]``, given as a string (``""`` only with ``allow_empty``)."""
+    """Comma-separated ``int`` values in ``[low, high]``, given as a string (``""`` only with ``allow_empty``).
+
+    Parameters
+    ----------
+    low, high : int or None
+        Bounds, inclusive.
+    allow_empty : bool
+        Allow ``""``.
+
+    Returns
+    -------
+    Rule
+        An :class:`IntegerListRule`.
+    """
     return IntegerListRule(str, low, high, allow_empty=allow_empty)
 
 
 def integer(low: int | None = None, high: int | None = None) -> Rule:
-    """An ``int`` in ``[low, high]``."""
+    """An ``int`` in ``[low, high]``.
+
+    Parameters
+    ----------
+    low, high : int or None
+        Bounds, inclusive.
+
+    Returns
+    -------
+    Rule
+        The rule.
+    """
     return Rule(int, low, high)
 
 
 def real(low: float | None = None, high: float | None = None) -> Rule:
-    """A ``float`` in ``[low, high]`` (ints are accepted)."""
+    """A ``float`` in ``[low, high]`` (ints are accepted).
+
+    Parameters
+    ----------
+    low, high : float or None
+        Bounds, inclusive.
+
+    Returns
+    -------
+    Rule
+        The rule.
+    """
     return Rule(float, low, high)
 
 
 def one_of(*choices: ParameterValue) -> Rule:
-    """One of the given values."""
+    """One of the given values.
+
+    Parameters
+    ----------
+    *choices : bool, int, float or str
+        The allowed values, all of one type.
+
+    Returns
+    -------
+    Rule
+        The rule.
+    """
     return Rule(type(choices[0]), choices=tuple(choices))
 
 
 def text() -> Rule:
-    """Any ``str`` (a name or a path; the notebook checks its meaning)."""
+    """Any ``str`` (a name or a path; the notebook checks its meaning).
+
+    Returns
+    -------
+    Rule
+        The rule.
+    """
     return Rule(str)
 
 
 def flag() -> Rule:
-    """A ``bool``."""
+    """A ``bool``.
+
+    Returns
+    -------
+    Rule
+        The rule.
+    """
     return Rule(bool)
 
 
 def is_seed_parameter(name: str) -> bool:
-    """Whether a notebook parameter is a seed: ``seed`` or ``<something>_seed`` (the one naming rule
-    that replicate runs and the shared seed rule rely on)."""
+    """Whether a notebook parameter is a seed: ``seed`` or ``<something>_seed``.
+
+    The one naming rule that replicate runs and the shared seed rule rely on.
+
+    Parameters
+    ----------
+    name : str
+        Name of the parameter.
+
+    Returns
+    -------
+    bool
+        Whether it is a seed.
+    """
     return name == "seed" or name.endswith("_seed")
 
 
 def validate(namespace: dict[str, Any], rules: dict[str, Rule], notebook_path: Path | None = None) -> dict[str, ParameterValue]:
     """Check a notebook's parameter values against its rules; return them as a dict.
 
-    ``namespace`` is the notebook's ``globals()``. Every declared parameter must have a rule and
-    every rule a parameter. When ``notebook_path`` is given, ``profile`` must name one of its
-    profiles.
+    Every declared parameter must have a rule and every rule a parameter.
+
+    Parameters
+    ----------
+    namespace : dict of str to Any
+        The notebook's ``globals()``.
+    rules : dict of str to Rule
+        The rule of each parameter.
+    notebook_path : pathlib.Path or None
+        When given, the rules are checked against its parameters cell, and ``profile`` must name one
+        of its profiles.
+
+    Returns
+    -------
+    dict of str to bool, int, float or str
+        The checked values.
     """
     if notebook_path is not None:
         declared = [p.name for p in read_parameters(notebook_path)]

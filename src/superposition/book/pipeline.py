@@ -52,7 +52,18 @@ class RunError(RuntimeError):
 
 
 def parse_cli_value(text: str) -> ParameterValue:
-    """Type a command-line value as papermill's ``-p`` does: bool, int, float, else string."""
+    """Type a command-line value as papermill's ``-p`` does: bool, int, float, else string.
+
+    Parameters
+    ----------
+    text : str
+        The value as typed.
+
+    Returns
+    -------
+    bool, int, float or str
+        The typed value.
+    """
     if text in ("True", "true"):
         return True
     if text in ("False", "false"):
@@ -71,6 +82,20 @@ def resolve_parameters(
     """The parameters a run will inject: the profile's values, then ``overrides``, checked.
 
     Raises :class:`ParameterError` for an unknown profile, an unknown name or a wrong type.
+
+    Parameters
+    ----------
+    name : str
+        Notebook name.
+    profile : str
+        Profile whose values come first.
+    overrides : dict of str to Any or None
+        Values that replace the profile's.
+
+    Returns
+    -------
+    dict of str to bool, int, float or str
+        The parameters, ``profile`` included.
     """
     path = notebook_path(name)
     declared = read_parameters(path)
@@ -83,10 +108,24 @@ def resolve_parameters(
 
 
 def run_key(name: str, parameters: dict[str, ParameterValue]) -> str:
-    """A hash of everything that shapes a run's outputs: the notebook, the library modules it
-    imports (directly or through other modules, :func:`.code_keys.library_modules`), the lock
-    file and the parameters. Editing a module no notebook imports (the book's pages, the
-    registry) makes no run stale."""
+    """A hash of everything that shapes a run's outputs.
+
+    The notebook, the library modules it imports (directly or through other modules,
+    :func:`.code_keys.library_modules`), the lock file and the parameters. Editing a module no
+    notebook imports (the book's pages, the registry) makes no run stale.
+
+    Parameters
+    ----------
+    name : str
+        Notebook name.
+    parameters : dict of str to bool, int, float or str
+        The run's parameters.
+
+    Returns
+    -------
+    str
+        The first 16 hex digits of the hash.
+    """
     path = notebook_path(name)
     files = [path, ROOT / "constraints.txt", *library_modules(notebook_sources(path))]
     hashed = digest(files, ROOT)
@@ -95,7 +134,20 @@ def run_key(name: str, parameters: dict[str, ParameterValue]) -> str:
 
 
 def is_current(name: str, key: str) -> bool:
-    """Whether the published outputs of ``name`` come from a complete run with this key."""
+    """Whether the published outputs of ``name`` come from a complete run with this key.
+
+    Parameters
+    ----------
+    name : str
+        Notebook name.
+    key : str
+        Run key (:func:`run_key`).
+
+    Returns
+    -------
+    bool
+        Whether the outputs are current.
+    """
     results, executed = RESULTS / f"{name}.json", EXECUTED / f"{name}.ipynb"
     if not (results.exists() and executed.exists()):
         return False
@@ -117,8 +169,21 @@ def _alive(pid: int) -> bool:
 
 
 def remove_abandoned_runs(scratch_root: Path) -> list[Path]:
-    """Delete the scratch folders of runs whose process is gone (killed, e.g. by SIGKILL, before
-    it could clean up); folders of live runs are left alone. Returns the deleted folders."""
+    """Delete the scratch folders of runs whose process is gone.
+
+    Such runs were killed (e.g. by SIGKILL) before they could clean up; folders of live runs are left
+    alone.
+
+    Parameters
+    ----------
+    scratch_root : pathlib.Path
+        Folder of the scratch folders.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The deleted folders.
+    """
     removed = []
     for folder in scratch_root.iterdir():
         owner = folder / "owner.pid"
@@ -139,7 +204,18 @@ def interrupted_cells(executed: Path) -> list[int]:
 
     An interrupt normally fails its cell, but ipykernel sometimes only prints the
     ``KeyboardInterrupt`` to the cell's stderr and carries on (ipython/ipykernel#845), so a run
-    interrupted by Ctrl-C could otherwise complete and be published."""
+    interrupted by Ctrl-C could otherwise complete and be published.
+
+    Parameters
+    ----------
+    executed : pathlib.Path
+        The executed ``.ipynb``.
+
+    Returns
+    -------
+    list of int
+        Cell indices.
+    """
     cells = json.loads(executed.read_text())["cells"]
     return [
         i
@@ -160,10 +236,31 @@ def execute(
 ) -> Path:
     """Execute one notebook and publish its executed copy and results; return the results path.
 
-    ``output_dir`` (default ``_build``) receives ``executed/<name>.ipynb`` and
-    ``results/<name>.json``. ``env`` adds environment variables for the kernel (for example a
-    forced CPU kernel path, or another cache folder). Raises :class:`ParameterError` before starting a kernel when the
-    parameters are wrong, and :class:`RunError` when a cell fails.
+    Raises :class:`ParameterError` before starting a kernel when the parameters are wrong, and
+    :class:`RunError` when a cell fails.
+
+    Parameters
+    ----------
+    name : str
+        Notebook name.
+    profile : str
+        Profile of the parameters.
+    overrides : dict of str to Any or None
+        Parameter values that replace the profile's.
+    force : bool
+        Execute even when the published outputs are current.
+    output_dir : pathlib.Path or None
+        Receives ``executed/<name>.ipynb`` and ``results/<name>.json`` (default ``_build``).
+    timeout : int
+        Execution timeout per cell, in seconds.
+    env : dict of str to str or None
+        Environment variables added for the kernel (for example a forced CPU kernel path, or another
+        cache folder).
+
+    Returns
+    -------
+    pathlib.Path
+        The results JSON.
     """
     import papermill
 
@@ -229,12 +326,34 @@ def execute(
 
 
 def load_results(results_dir: Path = RESULTS) -> dict[str, dict[str, Any]]:
-    """Every published results JSON, by notebook name."""
+    """Every published results JSON, by notebook name.
+
+    Parameters
+    ----------
+    results_dir : pathlib.Path
+        Folder of the results.
+
+    Returns
+    -------
+    dict of str to dict
+        Results by notebook.
+    """
     return {p.stem: json.loads(p.read_text()) for p in sorted(results_dir.glob("*.json"))}
 
 
 def stage_book(stage: Path = BUILD / "book") -> Path:
-    """Assemble the book's source: the pages in ``book/``, the executed notebooks, generated pages."""
+    """Assemble the book's source: the pages in ``book/``, the executed notebooks, generated pages.
+
+    Parameters
+    ----------
+    stage : pathlib.Path
+        Folder to assemble into (replaced).
+
+    Returns
+    -------
+    pathlib.Path
+        ``stage``.
+    """
     from .pages import claims_page, reproduce_box, status_page
 
     missing = [n for n in notebook_names() if not (EXECUTED / f"{n}.ipynb").exists()]
@@ -273,8 +392,15 @@ MATHJAX = ROOT / ".venv" / "mathjax" / "node_modules" / "mathjax" / "es5"
 
 
 def mathjax_folder() -> Path:
-    """MathJax's browser build, installed from the npm registry by ``make env`` (served with the
-    book so that equations render offline, with no CDN)."""
+    """MathJax's browser build, installed from the npm registry by ``make env``.
+
+    Served with the book so that equations render offline, with no CDN.
+
+    Returns
+    -------
+    pathlib.Path
+        Its folder; a :class:`RunError` when it is missing.
+    """
     if not (MATHJAX / "tex-mml-chtml.js").exists():
         raise RunError(
             f"MathJax {MATHJAX_VERSION} is missing from {MATHJAX}; install it with `make env` "
@@ -284,7 +410,13 @@ def mathjax_folder() -> Path:
 
 
 def build_book() -> Path:
-    """Stage the book and render it to ``_build/html`` with warnings as errors."""
+    """Stage the book and render it to ``_build/html`` with warnings as errors.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder of the rendered book, ``_build/html``.
+    """
     stage = stage_book()
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
     command = [
@@ -319,6 +451,18 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line: ``run``, ``run-all``, ``build-book`` or ``params``.
+
+    Parameters
+    ----------
+    argv : list of str or None
+        Arguments (None: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 on success, 1 when a run fails, 2 for wrong parameters or a missing file.
+    """
     args = _parse_args(sys.argv[1:] if argv is None else argv)
     try:
         if args.command == "run":

@@ -31,8 +31,22 @@ def phase_diagram_heatmap(
 ) -> None:
     """Success probability over the (delta, rho) grid, with curves and points drawn over it.
 
-    ``deltas``: (n_delta,); ``rhos``: (n_delta, n_rho) cell centres; ``success_rate``:
-    (n_delta, n_rho). ``curves`` and ``points`` map a legend label to ``(x, y)``.
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Axes to draw on.
+    deltas : (n_delta,) numpy.ndarray
+        Cell centres along delta.
+    rhos : (n_delta, n_rho) numpy.ndarray
+        Cell centres along rho, per row.
+    success_rate : (n_delta, n_rho) numpy.ndarray
+        Success probability per cell.
+    curves : dict of str to ((n,) numpy.ndarray, (n,) numpy.ndarray)
+        Legend label -> ``(x, y)`` line.
+    points : dict of str to ((n,) numpy.ndarray, (n,) numpy.ndarray) or None
+        Legend label -> ``(x, y)`` markers.
+    title : str
+        Axes title.
     """
     d_edges = cell_edges(deltas)
     for i in range(deltas.size):
@@ -52,7 +66,18 @@ def phase_diagram_heatmap(
 
 
 def cell_edges(centres: NDArray[np.float64] | list[float]) -> NDArray[np.float64]:
-    """(n + 1,) edges of the cells around ``centres`` (n,), for ``pcolormesh``."""
+    """Edges of the cells around ``centres``, for ``pcolormesh``.
+
+    Parameters
+    ----------
+    centres : (n,) numpy.ndarray or list of float
+        Cell centres.
+
+    Returns
+    -------
+    (n + 1,) numpy.ndarray
+        Cell edges.
+    """
     centres = np.asarray(centres, dtype=np.float64)
     if centres.size == 1:
         return np.array([centres[0] - 0.05, centres[0] + 0.05])
@@ -61,7 +86,24 @@ def cell_edges(centres: NDArray[np.float64] | list[float]) -> NDArray[np.float64
 
 
 def new_figure(n_cols: int = 1, width: float = 5.2, height: float = 4.2) -> tuple[Figure, list[Axes]]:
-    """A figure with ``n_cols`` axes side by side."""
+    """A figure with ``n_cols`` axes side by side.
+
+    Parameters
+    ----------
+    n_cols : int
+        Number of axes.
+    width : float
+        Width per axes, in inches.
+    height : float
+        Height in inches.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        The figure.
+    axes : list of matplotlib.axes.Axes
+        Its ``n_cols`` axes.
+    """
     fig, axes = plt.subplots(1, n_cols, figsize=(width * n_cols, height), squeeze=False, layout="constrained")
     return fig, list(axes[0])
 
@@ -78,9 +120,28 @@ def condition_bars(
 ) -> None:
     """Grouped bars: one group per entry of ``groups`` (e.g. widths), one bar per condition.
 
-    ``means`` and ``sems``: (n_groups, n_conditions); error bars are ``sems`` (fold standard
-    errors) where given and finite. With ``baseline`` set, every other bar is labelled with its
-    change relative to the baseline condition of its group, in percent (as Paper A prints).
+    Error bars are ``sems`` (fold standard errors) where given and finite. With ``baseline`` set,
+    every other bar is labelled with its change relative to the baseline condition of its group, in
+    percent (as Paper A prints).
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Axes to draw on.
+    groups : (n_groups,) list of str
+        Group labels.
+    conditions : (n_conditions,) list of str
+        Condition labels.
+    means : (n_groups, n_conditions) numpy.ndarray
+        Bar heights.
+    sems : (n_groups, n_conditions) numpy.ndarray or None
+        Error bars.
+    baseline : int or None
+        Index of the baseline condition, or None for no labels.
+    title : str
+        Axes title.
+    ylabel : str
+        Label of the y axis.
     """
     means = np.asarray(means, dtype=float)
     n_groups, n_conditions = means.shape

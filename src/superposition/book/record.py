@@ -1,11 +1,24 @@
 """Record a notebook's results: glue each number for the prose and write it, with provenance.
 
 A notebook starts a :class:`Run` right after its parameters are validated, calls
-:meth:`Run.record` for every number the book prints, and :meth:`Run.finish` at the end::
+:meth:`Run.record` for every number the book prints, :meth:`Run.record_table` for a table of
+them, and :meth:`Run.finish` at the end::
 
     run = start_run("compressed_sensing", params)
-    run.record("boundary_gap_max_signed", gap, "largest |empirical - exact| boundary distance")
+    run.record("n_problems", n_problems, "recovery problems solved on this page")
+    run.record_table("phase", per_kind, ["kind"], {"gap_max": "largest boundary gap ({kind})"})
     run.finish()
+
+The run records its parameters once, in its provenance, and glues each scalar parameter under its
+own name, so the prose cites a parameter as ``{glue:text}`n_features``` and a result as
+``{glue:text}`phase_signed_gap_max```; a result key may not repeat a parameter's name.
+
+Keys of a table
+---------------
+:meth:`Run.record_table` names every cell by one rule: the table's ``prefix``, the row's
+values in the ``key_columns``, then the column, joined by underscores. A row with ``kind`` =
+``signed`` of the table ``phase`` gives ``phase_signed_gap_max`` for its column
+``gap_max``. Searching a notebook for ``record_table("phase"`` finds the call.
 
 Results go to a JSON file: ``$SUPERPOSITION_RESULTS`` when the runner executes the notebook
 (a temporary file that it publishes to ``_build/results/<notebook>.json`` only after a complete
@@ -38,8 +51,36 @@ PACKAGES = ("torch", "numpy", "scipy", "matplotlib", "seaborn", "papermill", "ju
 Value = bool | int | float | str | None | list
 
 
+def table_key(prefix: str, row_keys: list[Any], column: str) -> str:
+    """The key of one cell of a recorded table: ``prefix``, the row's key values, ``column``.
+
+    Parameters
+    ----------
+    prefix : str
+        The table's name, the first word(s) of every key it records.
+    row_keys : list
+        The row's values in the table's key columns, in order (strings or integers).
+    column : str
+        The recorded column.
+
+    Returns
+    -------
+    str
+        The words joined by underscores, e.g. ``table_key("change", ["ridge", "w32"], "min")``
+        is ``change_ridge_w32_min``.
+    """
+    return "_".join([prefix, *(str(v) for v in row_keys), column])
+
+
 def git_commit() -> str:
-    """The current commit (short hash, ``+dirty`` when the tree has changes), or ``unknown``."""
+    """The current commit (short hash, ``+dirty`` when the tree has changes), or ``unknown``.
+
+    Returns
+    -------
+    str
+        The commit's 12-character short hash, with ``+dirty`` when tracked files have changes;
+        ``unknown`` when git cannot be run here.
+    """
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
@@ -53,7 +94,18 @@ def git_commit() -> str:
 
 
 def package_versions(names: tuple[str, ...] = PACKAGES) -> dict[str, str]:
-    """Installed versions of the packages that shape the numbers."""
+    """Installed versions of the packages that shape the numbers.
+
+    Parameters
+    ----------
+    names : tuple of str
+        The distribution names to look up (by default :data:`PACKAGES`).
+
+    Returns
+    -------
+    dict of str to str
+        Each name's installed version, or ``not installed``.
+    """
     versions = {}
     for name in names:
         try:
@@ -64,7 +116,18 @@ def package_versions(names: tuple[str, ...] = PACKAGES) -> dict[str, str]:
 
 
 def plain_value(value: Any) -> Value:
-    """Convert numpy/torch scalars and arrays to plain Python; non-finite floats become None."""
+    """Convert numpy/torch scalars and arrays to plain Python; non-finite floats become None.
+
+    Parameters
+    ----------
+    value : Any
+        A number, string, boolean, None, a tuple or list of them, or a numpy/torch scalar or array.
+
+    Returns
+    -------
+    bool, int, float, str, None or list
+        The plain value; arrays and tuples become (nested) lists.
+    """
     if hasattr(value, "tolist") and not isinstance(value, str):
         value = value.tolist()
     if isinstance(value, tuple):
@@ -80,7 +143,25 @@ def plain_value(value: Any) -> Value:
 
 @dataclass
 class Run:
-    """One execution of one notebook: its parameters, results and provenance."""
+    """One execution of one notebook: its parameters, results and provenance.
+
+    Attributes
+    ----------
+    notebook : str
+        Notebook name.
+    parameters : dict of str to bool, int, float or str
+        The run's parameter values, ``profile`` among them.
+    device : str
+        Description of the device the run computes on, kept in the provenance.
+    path : pathlib.Path
+        The results JSON file the run writes.
+    started : float
+        When the run started (seconds since the epoch, as ``time.time()``).
+    results : dict of str to dict
+        The recorded results by key, each ``{"value": ..., "description": ...}``.
+    complete : bool
+        Whether :meth:`finish` has marked the results complete.
+    """
 
     notebook: str
     parameters: dict[str, ParameterValue]
@@ -92,9 +173,19 @@ class Run:
 
     @property
     def profile(self) -> str:
+        """The run's profile: parameter ``profile``, or ``default`` without one."""
         return str(self.parameters.get("profile", DEFAULT_PROFILE))
 
     def provenance(self) -> dict[str, Any]:
+        """The provenance written with the results: where, when and how the numbers were computed.
+
+        Returns
+        -------
+        dict of str to Any
+            The parameters, profile, device, commit (:func:`git_commit`), package versions
+            (:func:`package_versions`), Python version, platform, CPU, start time (UTC, ISO 8601),
+            wall time so far in seconds, and the runner's run key (``$SUPERPOSITION_RUN_KEY``, or empty).
+        """
         from ..runtime import describe_cpu  # torch is loaded by then; the runner imports this module without it
 
         return {
@@ -120,15 +211,24 @@ class Run:
     def record(self, key: str, value: Any, description: str = "") -> None:
         """Record one result: glue it for the prose (scalars) and save it with provenance.
 
-        ``key``: lower-case words joined by underscores, unique within the notebook.
-        ``value``: a number, string, boolean or list of numbers (numpy/torch values are
-        converted; NaN and infinities are stored as null), kept in ``self.results[key]["value"]``.
         Returns nothing, so that a cell ending with a record shows no stray output.
+
+        Parameters
+        ----------
+        key : str
+            Lower-case words joined by underscores, unique within the notebook.
+        value : Any
+            A number, string, boolean or list of numbers (numpy/torch values are converted; NaN and
+            infinities are stored as null), kept in ``self.results[key]["value"]``.
+        description : str
+            What the result is, kept in ``self.results[key]["description"]``.
         """
         if not KEY_PATTERN.match(key):
             raise ValueError(f"result key {key!r} must match {KEY_PATTERN.pattern}")
         if key in self.results:
             raise ValueError(f"result key {key!r} was already recorded in this run")
+        if key in self.parameters:
+            raise ValueError(f"result key {key!r} is the name of a parameter; the run glues parameters under their names")
         if self.complete:
             raise RuntimeError("this run is finished; start a new one to record more")
         stored = plain_value(value)
@@ -137,10 +237,52 @@ class Run:
             _glue(key, "n/a" if stored is None else stored)
         self._write()
 
+    def record_table(self, prefix: str, table: Any, key_columns: list[str], descriptions: dict[str, str]) -> None:
+        """Record every cell of a table, each under the key :func:`table_key` gives it.
+
+        Parameters
+        ----------
+        prefix : str
+            The table's name: lower-case words joined by underscores.
+        table : pandas.DataFrame or list of dict
+            One row per recorded row; its ``key_columns`` name the row, the columns named in
+            ``descriptions`` hold the values (numbers, strings, booleans or lists of numbers).
+        key_columns : list of str
+            The columns whose values, in order, name a row (each a lower-case word or number).
+        descriptions : dict of str to str
+            The recorded columns (lower-case words, the last part of each key) and a
+            description of each, a format string filled from the row, e.g. ``"{metric} at m = {width}"``.
+
+        Raises
+        ------
+        ValueError
+            When a key breaks the key pattern, repeats one already recorded, or two rows share
+            their key values; nothing of the table is recorded then.
+        """
+        rows = table.to_dict("records") if hasattr(table, "to_dict") else [dict(r) for r in table]
+        cells = {}
+        for row in rows:
+            for column, description in descriptions.items():
+                key = table_key(prefix, [row[c] for c in key_columns], column)
+                taken = key in cells or key in self.results or key in self.parameters
+                if not KEY_PATTERN.match(key) or taken:
+                    problem = "is taken (another row, a recorded key or a parameter)" if taken else f"must match {KEY_PATTERN.pattern}"
+                    raise ValueError(f"table {prefix!r}: key {key!r} (key columns {key_columns}) {problem}")
+                cells[key] = (row[column], description.format(**row))
+        for key, (value, description) in cells.items():
+            self.record(key, value, description)
+
     def figure(self, name: str, fig: Any) -> None:
         """Glue a matplotlib figure for a ``{glue:figure}`` directive and close it.
 
         Closing it keeps the figure from being shown a second time at the end of the cell.
+
+        Parameters
+        ----------
+        name : str
+            The glue name; it starts with ``fig_``, to keep it apart from result keys.
+        fig : matplotlib.figure.Figure
+            The figure.
         """
         if not name.startswith("fig_"):
             raise ValueError(f"figure names start with 'fig_' (to keep them apart from result keys), got {name!r}")
@@ -184,7 +326,22 @@ def _show_markdown(text: str) -> None:
 
 
 def reproduce_command(notebook: str, parameters: dict[str, ParameterValue]) -> str:
-    """The ``make run`` command that re-executes ``notebook`` with these parameter values."""
+    """The ``make run`` command that re-executes ``notebook`` with these parameter values.
+
+    Parameters
+    ----------
+    notebook : str
+        Notebook name.
+    parameters : dict of str to bool, int, float or str
+        The parameter values; the command names the profile unless it is ``default``, and every
+        other value that differs from its default.
+
+    Returns
+    -------
+    str
+        ``make run NB=<notebook>``, with ``PROFILE=<profile>`` and ``PARAMS='-p <name> <value> ...'``
+        as needed.
+    """
     defaults = {p.name: p.default for p in read_parameters(notebook_path(notebook))}
     profile = str(parameters.get("profile", DEFAULT_PROFILE))
     changed = [(k, v) for k, v in parameters.items() if k != "profile" and defaults.get(k) != v]
@@ -205,7 +362,20 @@ def _cli_value(value: ParameterValue) -> str:
 
 
 def parameter_table(notebook: str, parameters: dict[str, ParameterValue]) -> str:
-    """A Markdown table of the notebook's parameters: name, value in this run, default, meaning."""
+    """A Markdown table of the notebook's parameters: name, value in this run, default, meaning.
+
+    Parameters
+    ----------
+    notebook : str
+        Notebook name.
+    parameters : dict of str to bool, int, float or str
+        The values in this run; a declared parameter missing here shows its default.
+
+    Returns
+    -------
+    str
+        The table, one row per declared parameter; a value other than the default is marked ``(changed)``.
+    """
     rows = ["| parameter | this run | default | meaning |", "|---|---|---|---|"]
     for p in read_parameters(notebook_path(notebook)):
         value = parameters.get(p.name, p.default)
@@ -216,10 +386,31 @@ def parameter_table(notebook: str, parameters: dict[str, ParameterValue]) -> str
 
 
 def start_run(notebook: str, parameters: dict[str, ParameterValue], device: str = "cpu") -> Run:
-    """Begin recording ``notebook``'s results; show its parameter table and re-run command."""
+    """Begin recording ``notebook``'s results; show its parameter table and re-run command.
+
+    Each scalar parameter is glued under its own name.
+
+    Parameters
+    ----------
+    notebook : str
+        Notebook name.
+    parameters : dict of str to bool, int, float or str
+        The notebook's validated parameter values.
+    device : str
+        Description of the device the notebook computes on, kept in the provenance.
+
+    Returns
+    -------
+    Run
+        The run, its results file (``$SUPERPOSITION_RESULTS``, else ``_build/scratch/<notebook>.json``)
+        already written.
+    """
     path = Path(os.environ.get(RESULTS_ENV) or SCRATCH / f"{notebook}.json")
     run = Run(notebook=notebook, parameters=dict(parameters), device=device, path=path)
     run._write()
+    for name, value in parameters.items():
+        if not isinstance(value, list | dict):
+            _glue(name, "n/a" if value is None else value)
     _show_markdown(
         parameter_table(notebook, parameters)
         + "\n\n**Re-run this page** (from the repository root; `make help` lists the options):\n\n"

@@ -2,7 +2,7 @@
 
 Each entry is one recorded number of one notebook at its default parameters::
 
-    - key: change_min_ridge_w32          # the key passed to Run.record
+    - key: change_ridge_w32_min          # the key passed to Run.record (or Run.record_table)
       notebook: toy_alignment
       kind: trained                      # exact | discrete | trained (see superposition.book.tolerances)
       expected: 0.127                    # number, string, boolean or list of numbers
@@ -34,12 +34,14 @@ Replicate runs that measure the spreads are kept in ``book/replicates/<notebook>
 Where a key comes from
 ----------------------
 Every key is written in its notebook, in one of two ways (:func:`key_sources`): as a string,
-``run.record("theory_max_abs_error", ...)`` or a key of a dict of keys; or as the f-string of a
-``run.record`` call inside a loop over one of the chapter's tables, ``run.record(f"change_min_
-{metric}_w{w}", ...)``, whose fields are filled from the table's own names (a metric name, a
-width, a pair, a method) or from a dict of keys written in the notebook (``condition_keys``,
-``basis_keys``), never from a display label. Searching the notebook for the key's literal part
-(``change_min_``) finds the call. ``tests/test_layout.py`` checks that every key has a source.
+``run.record("theory_max_abs_error", ...)`` or a value of a dict of keys written in the notebook
+(``condition_keys``); or as a cell of a table recorded by ``run.record_table(prefix, table,
+key_columns, descriptions)``, whose keys follow one naming rule: the prefix, the row's values in
+the key columns, then the column, joined by underscores. ``run.record_table("change", changes,
+["metric_key", "cell"], {"min": ...})`` records ``change_ridge_w32_min`` for the row with
+``metric_key`` ``ridge`` and ``cell`` ``w32``; searching the notebook for ``record_table("change"``
+finds the call. No key is built by an f-string in ``run.record``, and none from a display label.
+``tests/test_layout.py`` checks that every key has a source.
 """
 
 from __future__ import annotations
@@ -69,6 +71,26 @@ class RegistryError(ValueError):
 
 @dataclass(frozen=True)
 class Claim:
+    """A paper claim that a registered number tests (the ``claim`` field of an entry).
+
+    Attributes
+    ----------
+    id : str
+        Identifier of the claim, e.g. ``A-toy-w32``.
+    paper : {"A", "B"}
+        The paper.
+    where : str
+        Where in the paper, e.g. ``"Fig. 2"``.
+    statement : str
+        The claim in words.
+    paper_value : str
+        The paper's number, or its stated direction, or ``not reported``.
+    holds_if : str
+        The claim, as a condition on the value, e.g. ``"> 0"``.
+    verdict : {"holds", "fails", "inconclusive"}
+        The verdict, from the band ``expected ± atol``.
+    """
+
     id: str
     paper: str
     where: str
@@ -78,7 +100,18 @@ class Claim:
     verdict: str
 
     def holds(self, value: Any) -> bool | None:
-        """Whether ``value`` satisfies the claim's condition (None when it cannot be judged)."""
+        """Whether ``value`` satisfies the claim's condition (None when it cannot be judged).
+
+        Parameters
+        ----------
+        value : Any
+            A recorded value; only a number (not a boolean) can be judged.
+
+        Returns
+        -------
+        bool or None
+            Whether the condition :attr:`holds_if` holds on ``value``; None when it is not a number.
+        """
         op, threshold = parse_condition(self.holds_if)
         if not isinstance(value, int | float) or isinstance(value, bool):
             return None
@@ -87,6 +120,32 @@ class Claim:
 
 @dataclass(frozen=True)
 class Entry:
+    """One registry entry: one recorded number of one notebook at its default parameters.
+
+    Attributes
+    ----------
+    key : str
+        The key passed to ``Run.record`` (or ``Run.record_table``).
+    notebook : str
+        Notebook name.
+    kind : {"exact", "discrete", "trained"}
+        Kind of number (see :mod:`superposition.book.tolerances`).
+    expected : Any
+        The expected value: a number, string, boolean or list of numbers.
+    atol : float or list of float
+        Absolute tolerance (a list: one per element of a list ``expected``).
+    rtol : float
+        Relative tolerance.
+    claim : Claim or None
+        The paper claim this number tests, if any.
+    spread : float, list of float or None, or None
+        Trained: sample sd over the replicate runs (a list for a list).
+    runs : int or None
+        Trained: runs the spread rests on (the published one included).
+    seen : list or None
+        A trained string or boolean whose runs disagree: the values seen.
+    """
+
     key: str
     notebook: str
     kind: str
@@ -100,6 +159,7 @@ class Entry:
 
     @property
     def tolerance_text(self) -> str:
+        """The tolerance in words, as the pages and :func:`failure_lines` show it."""
         if self.seen:
             return f"any (a label of the draw; {len(self.seen)} values over {self.runs} runs)"
         if isinstance(self.expected, bool | str):
@@ -115,18 +175,50 @@ class Entry:
         return f"{text} (spread over {self.runs} runs)" if self.kind == "trained" else text
 
     def matches(self, value: Any) -> bool:
-        """Whether ``value`` equals ``expected`` within tolerance (elementwise for lists). A
-        trained label whose replicate runs disagree (``seen``) matches any value of its type."""
+        """Whether ``value`` equals ``expected`` within tolerance (elementwise for lists).
+
+        A trained label whose replicate runs disagree (``seen``) matches any value of its type.
+
+        Parameters
+        ----------
+        value : Any
+            A recorded value.
+
+        Returns
+        -------
+        bool
+            Whether it matches.
+        """
         if self.seen:
             return type(value) is type(self.expected)
         return _close(value, self.expected, self.atol, self.rtol)
 
     def band(self) -> tuple[float, float]:
-        """The values that match a scalar ``expected``: ``expected ± tolerance``."""
+        """The values that match a scalar ``expected``: ``expected ± tolerance``.
+
+        Returns
+        -------
+        low, high : float
+            Bounds of the band.
+        """
         return band(float(self.expected), float(self.atol), self.rtol)  # type: ignore[arg-type]
 
 
 def parse_condition(text: str) -> tuple[str, float]:
+    """Split a claim's condition (``holds_if``) into its comparison and threshold.
+
+    Parameters
+    ----------
+    text : str
+        The condition, e.g. ``"< 0.03"`` or ``"> 0"``.
+
+    Returns
+    -------
+    op : {"<", "<=", ">", ">="}
+        The comparison.
+    threshold : float
+        The number the value is compared with.
+    """
     match = _CONDITION.match(str(text))
     if not match:
         raise RegistryError(f"holds_if must look like '< 0.03' or '> 0', got {text!r}")
@@ -147,7 +239,18 @@ def _close(value: Any, expected: Any, atol: Tolerance, rtol: float) -> bool:
 
 
 def load_registry(path: Path = REGISTRY) -> list[Entry]:
-    """Read and validate the registry file."""
+    """Read and validate the registry file.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The registry file (by default ``book/claims.yaml``).
+
+    Returns
+    -------
+    list of Entry
+        Its entries, in order.
+    """
     return parse_registry(path.read_text(), path)
 
 
@@ -213,7 +316,20 @@ def _parse_claim(c: Any, entry: Entry, where: str) -> Claim:
 
 
 def parse_registry(text: str, path: Path = REGISTRY) -> list[Entry]:
-    """Validate registry ``text`` (the contents of ``path``, named in the errors)."""
+    """Validate registry ``text`` (the contents of ``path``, named in the errors).
+
+    Parameters
+    ----------
+    text : str
+        The YAML text of a registry file.
+    path : pathlib.Path
+        The file it comes from, named in the errors.
+
+    Returns
+    -------
+    list of Entry
+        Its entries, in order, with their claims.
+    """
     raw = yaml.safe_load(text) or []
     if not isinstance(raw, list):
         raise RegistryError(f"{path} must hold a list of entries")
@@ -255,7 +371,22 @@ def parse_registry(text: str, path: Path = REGISTRY) -> list[Entry]:
 
 @dataclass(frozen=True)
 class Check:
-    """The comparison of one registry entry with a run's recorded value."""
+    """The comparison of one registry entry with a run's recorded value.
+
+    Attributes
+    ----------
+    entry : Entry
+        The registry entry.
+    value : Any
+        The recorded value (None when it was not recorded).
+    recorded : bool
+        Whether the run recorded the entry's key.
+    within_tolerance : bool
+        Whether the value matches ``expected`` within tolerance (:meth:`Entry.matches`).
+    claim_holds : bool or None
+        Whether the value satisfies the entry's claim (:meth:`Claim.holds`); None without a claim
+        or a recorded value, or when it cannot be judged.
+    """
 
     entry: Entry
     value: Any
@@ -265,6 +396,7 @@ class Check:
 
     @property
     def passed(self) -> bool:
+        """Whether the value is recorded, within tolerance and, for a ``holds`` or ``fails`` claim, gives its answer."""
         if not self.recorded or not self.within_tolerance:
             return False
         if self.entry.claim is None or self.entry.claim.verdict == "inconclusive":
@@ -275,9 +407,19 @@ class Check:
 def check_results(entries: list[Entry], results: dict[str, dict[str, Any]]) -> tuple[list[Check], list[str]]:
     """Compare recorded results with the registry.
 
-    ``results`` maps notebook name to its results JSON (as written by :mod:`.record`). Returns
-    one :class:`Check` per entry whose notebook has results, and the list of recorded keys
-    (``notebook:key``) that the registry lacks.
+    Parameters
+    ----------
+    entries : list of Entry
+        The registry entries.
+    results : dict of str to dict
+        Notebook name to its results JSON (as written by :mod:`.record`).
+
+    Returns
+    -------
+    checks : list of Check
+        One per entry whose notebook has results.
+    unregistered : list of str
+        The recorded keys (``notebook:key``) that the registry lacks.
     """
     checks = []
     for entry in entries:
@@ -303,7 +445,19 @@ def check_results(entries: list[Entry], results: dict[str, dict[str, Any]]) -> t
 
 
 def failure_lines(checks: list[Check]) -> list[str]:
-    """One line per failed check: the value, the expected value and its tolerance."""
+    """One line per failed check: the value, the expected value and its tolerance.
+
+    Parameters
+    ----------
+    checks : list of Check
+        The checks, as :func:`check_results` gives them.
+
+    Returns
+    -------
+    list of str
+        One line per check that did not pass; a key not recorded is named as such, and a value
+        within tolerance also shows whether its claim holds and the registered verdict.
+    """
     lines = []
     for c in checks:
         if c.passed:
@@ -330,7 +484,20 @@ _RegistryDumper.add_representer(
 
 
 def format_registry(items: list[dict[str, Any]], header: str = "") -> str:
-    """The text of a registry file: ``header`` (comment lines), then each entry, fields in a fixed order."""
+    """The text of a registry file: ``header`` (comment lines), then each entry, fields in a fixed order.
+
+    Parameters
+    ----------
+    items : list of dict
+        The entries, as plain dicts.
+    header : str
+        Comment lines put before the entries.
+
+    Returns
+    -------
+    str
+        The YAML text: entries and claims in block style, lists of numbers on one line.
+    """
     ordered = []
     for item in items:
         entry = {k: item[k] for k in _ENTRY_FIELDS if k in item}
@@ -342,7 +509,20 @@ def format_registry(items: list[dict[str, Any]], header: str = "") -> str:
 
 
 def read_raw(path: Path = REGISTRY) -> tuple[str, list[dict[str, Any]]]:
-    """The leading comment block of the registry file and its entries as plain dicts."""
+    """The leading comment block of the registry file and its entries as plain dicts.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The registry file.
+
+    Returns
+    -------
+    header : str
+        The leading lines that start with ``#``, then a blank line; empty when there are none.
+    items : list of dict
+        The entries.
+    """
     text = path.read_text()
     lines = text.splitlines(keepends=True)
     header = "".join(line for line in lines[: next((i for i, l in enumerate(lines) if not l.startswith("#")), len(lines))])
@@ -350,7 +530,17 @@ def read_raw(path: Path = REGISTRY) -> tuple[str, list[dict[str, Any]]]:
 
 
 def write_raw(header: str, items: list[dict[str, Any]], path: Path = REGISTRY) -> None:
-    """Validate and write registry entries; an invalid registry is never written."""
+    """Validate and write registry entries; an invalid registry is never written.
+
+    Parameters
+    ----------
+    header : str
+        Comment lines put before the entries.
+    items : list of dict
+        The entries, as plain dicts.
+    path : pathlib.Path
+        The registry file.
+    """
     text = format_registry(items, header)
     parse_registry(text, path)
     atomic_write_text(path, text)
@@ -362,9 +552,24 @@ def update_expected(notebook: str, results: dict[str, Any], keys: list[str] | No
     A maintainer's tool, for after a deliberate change of method: it changes only ``expected``
     (tolerances and claims stay as they are, so a claim whose band now gives another verdict is
     refused until its ``verdict`` is edited by hand, and a trained number's spread should be
-    measured again with :mod:`superposition.book.replicates`). ``keys`` limits the update; ``None``
-    updates every entry of the notebook. Returns the updated keys; the file is left as it was
-    when the result would be invalid.
+    measured again with :mod:`superposition.book.replicates`). The file is left as it was when the
+    result would be invalid.
+
+    Parameters
+    ----------
+    notebook : str
+        Notebook name.
+    results : dict of str to Any
+        The notebook's results JSON (as written by :mod:`.record`).
+    keys : list of str or None
+        The keys to update; ``None`` updates every entry of the notebook.
+    path : pathlib.Path
+        The registry file.
+
+    Returns
+    -------
+    list of str
+        The updated keys.
     """
     recorded = results["results"]
     header, items = read_raw(path)
@@ -378,7 +583,15 @@ def update_expected(notebook: str, results: dict[str, Any], keys: list[str] | No
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m superposition.book.registry update NOTEBOOK [KEY ...]``: see :func:`update_expected`."""
+    """``python -m superposition.book.registry update NOTEBOOK [KEY ...]``: see :func:`update_expected`.
+
+    The results are read from the notebook's last results file, ``_build/results/<notebook>.json``.
+
+    Parameters
+    ----------
+    argv : list of str or None
+        The command-line arguments; None reads them from ``sys.argv``.
+    """
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m superposition.book.registry", description="Maintain book/claims.yaml.")
@@ -398,15 +611,72 @@ if __name__ == "__main__":
     main()
 
 
-FIELD_PATTERN = "[a-z0-9_]+"
-"""What an f-string field of a key may stand for (a key is ``[a-z][a-z0-9_]*``)."""
+FIELD_PATTERN = "[a-z0-9]+(?:_[a-z0-9]+)*"
+"""What a row's key value or an f-string part of a column may stand for in a table key."""
+
+
+def _template(node: Any) -> str | None:
+    """The pattern of a string or f-string node: literal parts escaped, each field a
+    :data:`FIELD_PATTERN`; None for any other node."""
+    import ast
+
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return re.escape(node.value)
+    if isinstance(node, ast.JoinedStr):
+        return "".join(re.escape(v.value) if isinstance(v, ast.Constant) else FIELD_PATTERN for v in node.values)
+    return None
+
+
+def table_patterns(call: Any) -> list[re.Pattern[str]]:
+    """The key patterns of one ``run.record_table(prefix, table, key_columns, descriptions)`` call.
+
+    A pattern is ``prefix``, one field per key column, then a column of the descriptions (a dict
+    display or a dict comprehension), as :func:`.record.table_key` names them.
+
+    Parameters
+    ----------
+    call : ast.Call
+        The call, with the prefix a string, the key columns a list or tuple display and the
+        descriptions a dict display or comprehension whose keys are strings or f-strings.
+
+    Returns
+    -------
+    list of re.Pattern
+        One pattern per recorded column; empty when the call does not have that form.
+    """
+    import ast
+
+    args = list(call.args) + [k.value for k in call.keywords]
+    if len(args) < 4 or _template(args[0]) is None or not isinstance(args[2], ast.List | ast.Tuple):
+        return []
+    descriptions = args[3]
+    if isinstance(descriptions, ast.DictComp):
+        columns = [descriptions.key]
+    elif isinstance(descriptions, ast.Dict):
+        columns = []
+        for key, value in zip(descriptions.keys, descriptions.values):
+            columns += [key] if key is not None else ([value.key] if isinstance(value, ast.DictComp) else [])
+    else:
+        return []
+    row = "".join("_" + FIELD_PATTERN for _ in args[2].elts)
+    return [re.compile(_template(args[0]) + row + "_" + t) for t in map(_template, columns) if t is not None]
 
 
 def key_sources(sources: list[str]) -> tuple[set[str], list[re.Pattern[str]]]:
-    """Where the keys of a notebook can come from, read from its code cells ``sources``: the
-    string constants (a key passed as a string, or kept in a dict of keys), and one pattern per
-    f-string passed as the key of a ``.record(...)`` call (its literal parts, each field standing
-    for :data:`FIELD_PATTERN`)."""
+    """Where the keys of a notebook can come from, read from its code cells.
+
+    Parameters
+    ----------
+    sources : list of str
+        The code cells of the notebook.
+
+    Returns
+    -------
+    strings : set of str
+        The string constants: a key passed to ``run.record`` as a string, or kept in a dict of keys.
+    templates : list of re.Pattern
+        The keys of every ``run.record_table`` call, by the naming rule (:func:`table_patterns`).
+    """
     import ast
 
     strings: set[str] = set()
@@ -415,14 +685,51 @@ def key_sources(sources: list[str]) -> tuple[set[str], list[re.Pattern[str]]]:
         for node in ast.walk(ast.parse(source)):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 strings.add(node.value)
-            is_record = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "record"
-            if is_record and node.args and isinstance(node.args[0], ast.JoinedStr):
-                parts = [re.escape(v.value) if isinstance(v, ast.Constant) else FIELD_PATTERN for v in node.args[0].values]
-                templates.append(re.compile("".join(parts)))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "record_table":
+                templates += table_patterns(node)
     return strings, templates
 
 
+def formatted_record_keys(sources: list[str]) -> list[str]:
+    """The ``run.record`` calls whose key is built by an f-string.
+
+    A table belongs in ``run.record_table``, whose keys follow the one naming rule.
+
+    Parameters
+    ----------
+    sources : list of str
+        The code cells of the notebook.
+
+    Returns
+    -------
+    list of str
+        The source text of each such key.
+    """
+    import ast
+
+    found = []
+    for source in sources:
+        for node in ast.walk(ast.parse(source)):
+            is_record = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "record"
+            if is_record and node.args and isinstance(node.args[0], ast.JoinedStr):
+                found.append(ast.unparse(node.args[0]))
+    return found
+
+
 def unsourced_keys(keys: list[str], sources: list[str]) -> list[str]:
-    """The ``keys`` that neither a string nor a ``.record`` f-string of ``sources`` accounts for."""
+    """The keys that no string and no ``run.record_table`` call of the notebook accounts for.
+
+    Parameters
+    ----------
+    keys : list of str
+        Registry keys of one notebook.
+    sources : list of str
+        The code cells of that notebook.
+
+    Returns
+    -------
+    list of str
+        The keys without a source, in the order given.
+    """
     strings, templates = key_sources(sources)
     return [k for k in keys if k not in strings and not any(t.fullmatch(k) for t in templates)]

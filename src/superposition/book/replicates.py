@@ -33,12 +33,36 @@ REPLICATES = BOOK / "replicates"
 
 
 def replicates_path(notebook: str) -> Path:
-    """``book/replicates/<notebook>.json``."""
+    """``book/replicates/<notebook>.json``.
+
+    Parameters
+    ----------
+    notebook : str
+        Notebook name.
+
+    Returns
+    -------
+    pathlib.Path
+        The replicate file.
+    """
     return REPLICATES / f"{notebook}.json"
 
 
 def load_replicates(notebook: str, path: Path | None = None) -> dict[str, Any]:
-    """The replicate file of ``notebook`` (an empty one when none was written yet)."""
+    """The replicate file of ``notebook`` (an empty one when none was written yet).
+
+    Parameters
+    ----------
+    notebook : str
+        Notebook name.
+    path : pathlib.Path or None
+        The file (default :func:`replicates_path`).
+
+    Returns
+    -------
+    dict of str to Any
+        ``notebook``, ``seed_step`` and ``runs``.
+    """
     path = path or replicates_path(notebook)
     if not path.exists():
         return {"notebook": notebook, "seed_step": SEED_STEP, "runs": []}
@@ -46,7 +70,20 @@ def load_replicates(notebook: str, path: Path | None = None) -> dict[str, Any]:
 
 
 def seed_overrides(notebook: str, replicate: int) -> dict[str, int]:
-    """The seed parameters of ``notebook``'s replicate ``replicate``."""
+    """The seed parameters of ``notebook``'s replicate ``replicate``.
+
+    Parameters
+    ----------
+    notebook : str
+        Notebook name.
+    replicate : int
+        Replicate index (0: the published run).
+
+    Returns
+    -------
+    dict of str to int
+        Seed parameter values.
+    """
     defaults = {p.name: p.default for p in read_parameters(notebook_path(notebook))}
     return replicate_overrides(defaults, replicate)
 
@@ -71,6 +108,22 @@ def run_replicates(notebook: str, n_runs: int, force: bool = False, path: Path |
     """Execute the replicates of ``notebook`` up to ``n_runs`` runs in all; return the file's content.
 
     Replicates already in the file are kept unless ``force``. The file is written after each run.
+
+    Parameters
+    ----------
+    notebook : str
+        Notebook name.
+    n_runs : int
+        Runs in all, the published one included.
+    force : bool
+        Drop the replicates already recorded and run them again.
+    path : pathlib.Path or None
+        The replicate file (default :func:`replicates_path`).
+
+    Returns
+    -------
+    dict of str to Any
+        The replicate file's content.
     """
     from . import pipeline
 
@@ -93,7 +146,18 @@ def run_replicates(notebook: str, n_runs: int, force: bool = False, path: Path |
 
 
 def published_default_run(notebook: str) -> Path | None:
-    """``_build/results/<notebook>.json`` when it holds a complete run at the default parameters."""
+    """``_build/results/<notebook>.json`` when it holds a complete run at the default parameters.
+
+    Parameters
+    ----------
+    notebook : str
+        Notebook name.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The results file, or None.
+    """
     from .pages import is_default_run
 
     path = RESULTS / f"{notebook}.json"
@@ -104,7 +168,20 @@ def published_default_run(notebook: str) -> Path | None:
 
 
 def replicate_values(data: dict[str, Any], key: str) -> list[Any]:
-    """The values of ``key`` over the runs of a replicate file (an error names runs that lack it)."""
+    """The values of ``key`` over the runs of a replicate file (an error names runs that lack it).
+
+    Parameters
+    ----------
+    data : dict of str to Any
+        A replicate file's content.
+    key : str
+        Registry key of the value.
+
+    Returns
+    -------
+    (n_runs,) list
+        The values.
+    """
     missing = [run["replicate"] for run in data["runs"] if key not in run["values"]]
     if missing:
         raise KeyError(f"{data['notebook']}:{key} is not recorded in replicates {missing}")
@@ -123,6 +200,20 @@ def measured_spread(data: dict[str, Any], key: str) -> tuple[Any, int]:
 
     For a string or boolean the first item is None when the runs agree, else the list of the
     distinct values seen (in the order of the runs).
+
+    Parameters
+    ----------
+    data : dict of str to Any
+        A replicate file's content.
+    key : str
+        Registry key of the value.
+
+    Returns
+    -------
+    spread : float, list or None
+        The spread.
+    n_runs : int
+        Number of runs.
     """
     values = replicate_values(data, key)
     if all(isinstance(v, bool | str) for v in values):
@@ -132,9 +223,25 @@ def measured_spread(data: dict[str, Any], key: str) -> tuple[Any, int]:
 
 
 def apply_tolerances(notebook: str, data: dict[str, Any] | None = None, registry: Path = REGISTRY) -> list[str]:
-    """Write spread, runs and atol of every trained entry of ``notebook`` into the registry, and
-    the verdict of each claim on one from its new band. Returns one line per change of verdict;
-    the registry is left as it was when the result would be invalid."""
+    """Write spread, runs and atol of every trained entry of ``notebook`` into the registry.
+
+    Also the verdict of each claim on one, from its new band. The registry is left as it was when the
+    result would be invalid.
+
+    Parameters
+    ----------
+    notebook : str
+        Notebook name.
+    data : dict of str to Any or None
+        A replicate file's content (default: the notebook's file).
+    registry : pathlib.Path
+        The registry file.
+
+    Returns
+    -------
+    list of str
+        One line per change of verdict.
+    """
     data = data or load_replicates(notebook)
     header, items = read_raw(registry)
     changes = set_trained_tolerances(items, notebook, data)
@@ -143,7 +250,22 @@ def apply_tolerances(notebook: str, data: dict[str, Any] | None = None, registry
 
 
 def set_trained_tolerances(items: list[dict[str, Any]], notebook: str, data: dict[str, Any]) -> list[str]:
-    """:func:`apply_tolerances` on registry entries held as plain dicts (changed in place)."""
+    """:func:`apply_tolerances` on registry entries held as plain dicts (changed in place).
+
+    Parameters
+    ----------
+    items : list of dict
+        Registry entries.
+    notebook : str
+        Notebook name.
+    data : dict of str to Any
+        A replicate file's content, with at least one run.
+
+    Returns
+    -------
+    list of str
+        One line per change of verdict.
+    """
     if not data["runs"]:
         raise ValueError(f"no replicate runs of {notebook}; run `python -m superposition.book.replicates run {notebook}` first")
     changes = []
@@ -170,7 +292,18 @@ def set_trained_tolerances(items: list[dict[str, Any]], notebook: str, data: dic
 
 
 def show(notebook: str) -> str:
-    """A table of the trained entries of ``notebook``: value, spread, runs and tolerance."""
+    """A table of the trained entries of ``notebook``: value, spread, runs and tolerance.
+
+    Parameters
+    ----------
+    notebook : str
+        Notebook name.
+
+    Returns
+    -------
+    str
+        The table.
+    """
     from .registry import load_registry
 
     lines = [f"{'key':<48} {'expected':>12} {'spread':>10} {'runs':>4} {'atol':>10}"]
@@ -182,6 +315,18 @@ def show(notebook: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line: ``run``, ``tolerances`` or ``show``.
+
+    Parameters
+    ----------
+    argv : list of str or None
+        Arguments (None: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status, 0.
+    """
     parser = argparse.ArgumentParser(prog="python -m superposition.book.replicates", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="execute replicate runs and keep their values in book/replicates/")

@@ -20,7 +20,21 @@ def _is_thebe(script: Any) -> bool:
 
 
 def drop_thebe_scripts(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
-    """``html-page-context`` handler: remove the thebe scripts from the page's script list."""
+    """``html-page-context`` handler: remove the thebe scripts from the page's script list.
+
+    Parameters
+    ----------
+    app : sphinx.application.Sphinx
+        The Sphinx application.
+    pagename : str
+        Name of the page.
+    templatename : str
+        Its template.
+    context : dict
+        The page's template context; its ``script_files`` are filtered in place.
+    doctree : docutils.nodes.document or None
+        The page's doctree.
+    """
     if "script_files" in context:
         context["script_files"] = [s for s in context["script_files"] if not _is_thebe(s)]
 
@@ -29,6 +43,18 @@ FIRST_VISIT_MODE = "if (!document.documentElement.dataset.mode) { document.docum
 
 
 def setup(app: Any) -> dict[str, Any]:
+    """Register the extension: the page-context handler and the first-visit script.
+
+    Parameters
+    ----------
+    app : sphinx.application.Sphinx
+        The Sphinx application.
+
+    Returns
+    -------
+    dict of str to Any
+        Extension metadata (safe for parallel reading and writing).
+    """
     app.connect("html-page-context", drop_thebe_scripts, priority=900)
     app.add_js_file(None, body=FIRST_VISIT_MODE, priority=100)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -82,7 +82,19 @@ _COMPARE = {"<": float.__lt__, "<=": float.__le__, ">": float.__gt__, ">=": floa
 def replicate_overrides(defaults: dict[str, Any], replicate: int) -> dict[str, int]:
     """The parameter values of replicate ``replicate``: every seed default plus ``SEED_STEP * replicate``.
 
-    ``defaults`` maps parameter name to default value; replicate 0 is the published run.
+    Replicate 0 is the published run.
+
+    Parameters
+    ----------
+    defaults : dict of str to Any
+        Parameter name -> default value; the seed parameters need integer defaults.
+    replicate : int
+        Replicate index, ``>= 0``.
+
+    Returns
+    -------
+    dict of str to int
+        Seed parameter values.
     """
     if replicate < 0:
         raise ValueError(f"replicate must be >= 0, got {replicate}")
@@ -96,8 +108,21 @@ def replicate_overrides(defaults: dict[str, Any], replicate: int) -> dict[str, i
 
 
 def exact_tolerance(expected: Any) -> tuple[float, float]:
-    """``(atol, rtol)`` of an exact number: none for strings and booleans, equality (0.5) for
-    integers (every element of a list), the float32 rule otherwise."""
+    """``(atol, rtol)`` of an exact number.
+
+    None for strings and booleans, equality (0.5) for integers (every element of a list), the float32
+    rule otherwise.
+
+    Parameters
+    ----------
+    expected : Any
+        The registered value (a number, string, boolean or list).
+
+    Returns
+    -------
+    atol, rtol : float
+        The tolerances.
+    """
     items = expected if isinstance(expected, list) else [expected]
     if all(isinstance(v, bool | str) for v in items):
         return 0.0, 0.0
@@ -115,8 +140,23 @@ RULE_FACTORS = {
 
 
 def exceedance_probability(k: float, n_runs: int) -> float:
-    """``P(|x' - x_1| > k * s)`` for independent standard normal ``x_1, ..., x_n, x'``, where ``s``
-    is the sample standard deviation of ``x_1, ..., x_n`` (the derivation is in the module's text)."""
+    """``P(|x' - x_1| > k * s)`` for independent standard normal ``x_1, ..., x_n, x'``.
+
+    ``s`` is the sample standard deviation of ``x_1, ..., x_n`` (the derivation is in the module's
+    text).
+
+    Parameters
+    ----------
+    k : float
+        Tolerance in units of ``s``.
+    n_runs : int
+        Number of runs ``n``.
+
+    Returns
+    -------
+    float
+        The probability.
+    """
     from scipy import integrate, special, stats
 
     d = n_runs - 1
@@ -136,7 +176,20 @@ def exceedance_probability(k: float, n_runs: int) -> float:
 
 
 def rule_factor_exact(n_runs: int, alpha: float = ALPHA) -> float:
-    """``k_n`` solved from :func:`exceedance_probability` (a few seconds)."""
+    """``k_n`` solved from :func:`exceedance_probability` (a few seconds).
+
+    Parameters
+    ----------
+    n_runs : int
+        Number of runs, at least ``MIN_REPLICATES``.
+    alpha : float
+        Exceedance probability aimed for.
+
+    Returns
+    -------
+    float
+        ``k_n``.
+    """
     from scipy import optimize
 
     if n_runs < MIN_REPLICATES:
@@ -145,7 +198,20 @@ def rule_factor_exact(n_runs: int, alpha: float = ALPHA) -> float:
 
 
 def rule_factor(n_runs: int) -> float:
-    """``k_n``: the tolerance of a trained number in units of its replicate spread, for ``ALPHA``."""
+    """``k_n``: the tolerance of a trained number in units of its replicate spread, for ``ALPHA``.
+
+    Tabulated values where known, else :func:`rule_factor_exact` rounded up to 3 decimals.
+
+    Parameters
+    ----------
+    n_runs : int
+        Number of runs, at least ``MIN_REPLICATES``.
+
+    Returns
+    -------
+    float
+        ``k_n``.
+    """
     if n_runs < MIN_REPLICATES:
         raise ValueError(f"a trained tolerance needs at least {MIN_REPLICATES} runs, got {n_runs}")
     if n_runs in RULE_FACTORS:
@@ -154,7 +220,20 @@ def rule_factor(n_runs: int) -> float:
 
 
 def round_up(value: float, figures: int = 2) -> float:
-    """``value`` rounded up to ``figures`` significant figures (0 stays 0)."""
+    """``value`` rounded up to ``figures`` significant figures (0 stays 0).
+
+    Parameters
+    ----------
+    value : float
+        The value (non-positive values give 0).
+    figures : int
+        Significant figures.
+
+    Returns
+    -------
+    float
+        The rounded value.
+    """
     if value <= 0.0:
         return 0.0
     exponent = math.floor(math.log10(value)) - figures + 1
@@ -165,9 +244,16 @@ def round_up(value: float, figures: int = 2) -> float:
 def spread(values: Sequence[Any]) -> float | list[float | None] | None:
     """The sample standard deviation (``ddof = 1``) of one number over replicate runs.
 
-    ``values`` holds one recorded value per run: all numbers, or all lists of the same length
-    (then the spread is per element; an element that is null in any run has spread None).
-    Returns None for strings and booleans, which have no spread.
+    Parameters
+    ----------
+    values : (n_runs,) sequence
+        One recorded value per run (at least two): all numbers, or all lists of the same length
+        (then the spread is per element; an element that is null in any run has spread None).
+
+    Returns
+    -------
+    float, list of (float or None), or None
+        The spread; None for strings and booleans, which have no spread.
     """
     if len(values) < 2:
         raise ValueError("a spread needs at least two runs")
@@ -184,7 +270,20 @@ def spread(values: Sequence[Any]) -> float | list[float | None] | None:
 
 
 def trained_tolerance(spread_value: float | list[float | None] | None, n_runs: int) -> float | list[float] | None:
-    """The tolerance of a trained number from its replicate spread (see the module's rule)."""
+    """The tolerance of a trained number from its replicate spread (see the module's rule).
+
+    Parameters
+    ----------
+    spread_value : float, list of (float or None), or None
+        The spread (:func:`spread`).
+    n_runs : int
+        Number of runs.
+
+    Returns
+    -------
+    float, list of float, or None
+        The tolerance, at least ``MIN_ATOL``; None when there is no spread.
+    """
     if spread_value is None:
         return None
     if isinstance(spread_value, list):
@@ -193,24 +292,84 @@ def trained_tolerance(spread_value: float | list[float | None] | None, n_runs: i
 
 
 def suite_false_alarm_bound(n_trained_numbers: int, alpha: float = ALPHA) -> float:
-    """Union bound on the chance that some trained number of a correct run leaves its tolerance."""
+    """Union bound on the chance that some trained number of a correct run leaves its tolerance.
+
+    Parameters
+    ----------
+    n_trained_numbers : int
+        Trained numbers in the registry.
+    alpha : float
+        Exceedance probability of each.
+
+    Returns
+    -------
+    float
+        The bound, at most 1.
+    """
     return min(1.0, n_trained_numbers * alpha)
 
 
 def band(expected: float, atol: float, rtol: float = 0.0) -> tuple[float, float]:
-    """The interval of values that match ``expected`` (``math.isclose`` semantics)."""
+    """The interval of values that match ``expected`` (``math.isclose`` semantics).
+
+    Parameters
+    ----------
+    expected : float
+        The registered value.
+    atol : float
+        Absolute tolerance.
+    rtol : float
+        Relative tolerance.
+
+    Returns
+    -------
+    low, high : float
+        Bounds of the interval.
+    """
     width = max(atol, rtol * abs(expected))
     return expected - width, expected + width
 
 
 def condition_holds(op: str, threshold: float, value: float) -> bool:
-    """Whether ``value <op> threshold`` (``op`` one of ``<``, ``<=``, ``>``, ``>=``)."""
+    """Whether ``value <op> threshold``.
+
+    Parameters
+    ----------
+    op : {"<", "<=", ">", ">="}
+        The comparison.
+    threshold : float
+        Right-hand side.
+    value : float
+        Left-hand side.
+
+    Returns
+    -------
+    bool
+        Whether the condition holds.
+    """
     return _COMPARE[op](float(value), float(threshold))
 
 
 def band_verdict(op: str, threshold: float, low: float, high: float) -> str:
-    """``holds`` when the whole band satisfies the condition, ``fails`` when none of it does,
-    ``inconclusive`` otherwise (a new draw could land on either side of the threshold)."""
+    """The verdict of a condition on a band of values.
+
+    ``holds`` when the whole band satisfies the condition, ``fails`` when none of it does,
+    ``inconclusive`` otherwise (a new draw could land on either side of the threshold).
+
+    Parameters
+    ----------
+    op : {"<", "<=", ">", ">="}
+        The comparison.
+    threshold : float
+        Right-hand side.
+    low, high : float
+        Bounds of the band.
+
+    Returns
+    -------
+    str
+        ``"holds"``, ``"fails"`` or ``"inconclusive"``.
+    """
     at_low, at_high = condition_holds(op, threshold, low), condition_holds(op, threshold, high)
     if at_low and at_high:
         return "holds"

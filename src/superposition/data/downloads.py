@@ -49,7 +49,29 @@ class DownloadError(RuntimeError):
 
 @dataclass(frozen=True)
 class Entry:
-    """One file of a manifest (see the module docstring for the fields)."""
+    """One file of a manifest (see the module docstring for the format).
+
+    Attributes
+    ----------
+    name : str
+        Unique over all manifests.
+    url : str
+        Where the file is downloaded from.
+    filename : str
+        The name in the cache folder.
+    sha256 : str
+        The full digest, a published prefix (>= 8 hex digits), or ``""`` when none is published.
+    size : int or None
+        Bytes, or None when not published.
+    licence : str
+        Licence of the file.
+    description : str
+        What the file is.
+    manifest : str
+        File name of the manifest declaring it.
+    terms : str or None
+        Data-use terms a user must accept first, if any.
+    """
 
     name: str
     url: str
@@ -63,14 +85,31 @@ class Entry:
 
 
 def cache_dir() -> Path:
-    """The folder downloads, trained models and feature caches live in (created if missing)."""
+    """The folder downloads, trained models and feature caches live in (created if missing).
+
+    Returns
+    -------
+    pathlib.Path
+        The folder: ``$SUPERPOSITION_CACHE`` when set, else ``_build/cache``.
+    """
     path = Path(os.environ.get(CACHE_ENV) or BUILD / "cache").expanduser()
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def load_manifests(folder: Path = MANIFESTS) -> dict[str, Entry]:
-    """Every entry of every ``*.yaml`` manifest in ``folder``, by name; duplicate names are an error."""
+    """Every entry of every ``*.yaml`` manifest in ``folder``, by name; duplicate names are an error.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        Folder of the manifests.
+
+    Returns
+    -------
+    dict of str to Entry
+        The entries by name.
+    """
     entries: dict[str, Entry] = {}
     for path in sorted(folder.glob("*.yaml")):
         data = yaml.safe_load(path.read_text()) or {}
@@ -98,7 +137,20 @@ def load_manifests(folder: Path = MANIFESTS) -> dict[str, Entry]:
 
 
 def entry(name: str, folder: Path = MANIFESTS) -> Entry:
-    """The manifest entry ``name``, or an error listing the declared names."""
+    """The manifest entry ``name``, or an error listing the declared names.
+
+    Parameters
+    ----------
+    name : str
+        Name of the entry.
+    folder : pathlib.Path
+        Folder of the manifests.
+
+    Returns
+    -------
+    Entry
+        The entry.
+    """
     entries = load_manifests(folder)
     if name not in entries:
         raise KeyError(f"no manifest entry {name!r} in {folder}; declared: {', '.join(sorted(entries)) or 'none'}")
@@ -106,7 +158,20 @@ def entry(name: str, folder: Path = MANIFESTS) -> Entry:
 
 
 def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
-    """The hex sha256 digest of the file at ``path``."""
+    """The hex sha256 digest of the file at ``path``.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file.
+    chunk : int
+        Bytes read at a time.
+
+    Returns
+    -------
+    str
+        Hex digest.
+    """
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while block := handle.read(chunk):
@@ -135,8 +200,16 @@ def _expected_size(item: Entry, target: Path) -> int | None:
 def verify(item: Entry, path: Path, target: Path | None = None) -> None:
     """Raise :class:`DownloadError` unless ``path`` has the entry's size and checksum.
 
-    ``target``: the cache path ``path`` is (or will become); a full digest recorded beside it
-    replaces a published prefix."""
+    Parameters
+    ----------
+    item : Entry
+        The manifest entry.
+    path : pathlib.Path
+        The file to check.
+    target : pathlib.Path or None
+        The cache path ``path`` is (or will become); a full digest recorded beside it replaces a
+        published prefix. Default: ``path``.
+    """
     size, expected_size = path.stat().st_size, _expected_size(item, target or path)
     expected = _expected_digest(item, target or path)
     if expected_size is not None and size != expected_size:
@@ -153,8 +226,20 @@ def verify(item: Entry, path: Path, target: Path | None = None) -> None:
 
 
 def terms_accepted(item: Entry) -> bool:
-    """Whether the user accepted ``item``'s terms through ``$SUPERPOSITION_ACCEPT_TERMS``
-    (comma-separated manifest names, e.g. ``nsd``)."""
+    """Whether the user accepted ``item``'s terms through ``$SUPERPOSITION_ACCEPT_TERMS``.
+
+    The variable holds comma-separated manifest names, e.g. ``nsd``.
+
+    Parameters
+    ----------
+    item : Entry
+        The manifest entry.
+
+    Returns
+    -------
+    bool
+        Whether its manifest is named in the variable.
+    """
     accepted = {part.strip() for part in os.environ.get(TERMS_ENV, "").split(",")}
     return Path(item.manifest).stem in accepted
 
@@ -163,8 +248,24 @@ def fetch(name: str, folder: Path = MANIFESTS, timeout: float = 60.0, accept_ter
     """The verified local path of manifest entry ``name``, downloading it into :func:`cache_dir` if needed.
 
     A cached file is verified on every call (size and sha256); one that fails is deleted and
-    downloaded again. Errors name the entry, the expected checksum and the cache path. An entry
-    with data-use ``terms`` is downloaded only with ``accept_terms`` (or :func:`terms_accepted`).
+    downloaded again. Errors name the entry, the expected checksum and the cache path.
+
+    Parameters
+    ----------
+    name : str
+        Name of the entry.
+    folder : pathlib.Path
+        Folder of the manifests.
+    timeout : float
+        Network timeout in seconds.
+    accept_terms : bool
+        Accept the entry's data-use ``terms`` (else :func:`terms_accepted` decides); an entry with
+        terms is downloaded only when they are accepted.
+
+    Returns
+    -------
+    pathlib.Path
+        Path of the verified file.
     """
     item = entry(name, folder)
     target = cache_dir() / "downloads" / item.filename

@@ -80,6 +80,11 @@ def fashion_mnist_folder() -> Path:
     Order: the Debian package's ``/usr/share/datasets/fashion-mnist``, then the cache
     (``<cache>/fashion-mnist``), then the ``fashion-mnist-deb`` manifest entry (fetched,
     verified and unpacked into the cache).
+
+    Returns
+    -------
+    pathlib.Path
+        The folder.
     """
     if _has_all_files(FASHION_MNIST_SYSTEM):
         return FASHION_MNIST_SYSTEM
@@ -100,8 +105,17 @@ def _read_idx(path: Path, expected_sha256: str, header: int) -> np.ndarray:
 def fashion_mnist(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     """Fashion-MNIST ``split`` (``"train"``: 60,000 images, ``"test"``: 10,000).
 
-    Returns ``images``: (n, 28, 28) uint8 and ``labels``: (n,) int64 in 0..9
-    (:data:`FASHION_MNIST_CLASSES`).
+    Parameters
+    ----------
+    split : {"train", "test"}
+        Which split.
+
+    Returns
+    -------
+    images : (n, 28, 28) numpy.ndarray
+        uint8 images.
+    labels : (n,) numpy.ndarray
+        int64 labels in 0..9 (:data:`FASHION_MNIST_CLASSES`).
     """
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test'; got {split!r}")
@@ -116,8 +130,22 @@ def fashion_mnist(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
 def image_folder(path: str | Path, n_images: int, size: int = 224) -> np.ndarray:
     """The first ``n_images`` images (sorted by file name, recursively) of folder ``path``.
 
-    Each is resized so its shorter side is ``size * 256 / 224`` and centre-cropped to ``size``
-    (the usual ImageNet evaluation crop). Returns (n_images, size, size, 3) uint8.
+    Each is resized so its shorter side is ``size * 256 / 224`` and centre-cropped to ``size`` (the
+    usual ImageNet evaluation crop).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Folder of JPEG/PNG images.
+    n_images : int
+        Images to read.
+    size : int
+        Side of the crop in pixels.
+
+    Returns
+    -------
+    (n_images, size, size, 3) numpy.ndarray
+        uint8 images.
     """
     from PIL import Image
 
@@ -134,8 +162,24 @@ def image_folder(path: str | Path, n_images: int, size: int = 224) -> np.ndarray
 
 
 def resize_and_centre_crop(image, size: int, short_side: int, resample: int) -> np.ndarray:
-    """(size, size, 3) uint8: a PIL ``image`` resized so that its shorter side is ``short_side``
-    (at least ``size``), then its centre ``size`` x ``size`` pixels."""
+    """A PIL ``image`` resized so that its shorter side is ``short_side``, then its centre ``size`` x ``size`` pixels.
+
+    Parameters
+    ----------
+    image : PIL.Image.Image
+        The image.
+    size : int
+        Side of the crop.
+    short_side : int
+        Shorter side after resizing (at least ``size``).
+    resample : int
+        PIL resampling filter.
+
+    Returns
+    -------
+    (size, size, 3) numpy.ndarray
+        uint8 crop.
+    """
     scale = short_side / min(image.size)
     image = image.resize((max(size, round(image.width * scale)), max(size, round(image.height * scale))), resample)
     left, top = (image.width - size) // 2, (image.height - size) // 2
@@ -149,10 +193,26 @@ def to_model_input(
     mean: tuple[float, ...] = IMAGENET_MEAN,
     std: tuple[float, ...] = IMAGENET_STD,
 ) -> torch.Tensor:
-    """``images``: (n, h, w) grey or (n, h, w, c) uint8 → (n, channels, size, size) float32.
+    """Images as normalised model inputs.
 
     Pixels are scaled to [0, 1], grey images repeated over ``channels``, bilinearly resized to
     ``size`` (None keeps h x w), then normalised per channel with ``mean`` and ``std``.
+
+    Parameters
+    ----------
+    images : (n, h, w) or (n, h, w, c) numpy.ndarray
+        uint8 images, grey or colour.
+    size : int or None
+        Side of the inputs.
+    channels : int
+        Channels the model takes.
+    mean, std : tuple of float
+        Per-channel normalisation.
+
+    Returns
+    -------
+    (n, channels, size, size) torch.Tensor
+        float32 inputs.
     """
     x = torch.as_tensor(np.asarray(images), dtype=torch.float32) / 255.0
     x = x[:, None] if x.ndim == 3 else x.permute(0, 3, 1, 2)
@@ -212,8 +272,20 @@ def _shipped_photo(source: str) -> np.ndarray:
 
 
 def object_crops(names: list[str] | tuple[str, ...] | None = None, size: int = 112) -> np.ndarray:
-    """(n_objects, size, size, 3) uint8: the named :data:`SHIPPED_OBJECTS` (None: all, in order),
-    cropped and resized to ``size`` pixels."""
+    """The named :data:`SHIPPED_OBJECTS`, cropped and resized to ``size`` pixels.
+
+    Parameters
+    ----------
+    names : list or tuple of str, or None
+        Objects to return (None: all, in order).
+    size : int
+        Side in pixels.
+
+    Returns
+    -------
+    (n_objects, size, size, 3) numpy.ndarray
+        uint8 images.
+    """
     from PIL import Image
 
     names = list(SHIPPED_OBJECTS) if names is None else list(names)
@@ -229,14 +301,43 @@ def object_crops(names: list[str] | tuple[str, ...] | None = None, size: int = 1
 
 
 def background_colour(mean: tuple[float, ...] = IMAGENET_MEAN) -> np.ndarray:
-    """(3,) uint8: the colour that normalisation with ``mean`` maps to (nearly) zero."""
+    """The colour that normalisation with ``mean`` maps to (nearly) zero.
+
+    Parameters
+    ----------
+    mean : tuple of float
+        Per-channel mean of the normalisation.
+
+    Returns
+    -------
+    (3,) numpy.ndarray
+        uint8 colour.
+    """
     return np.round(np.asarray(mean) * 255).astype(np.uint8)
 
 
 def side_by_side(left: np.ndarray | None, right: np.ndarray | None, canvas: int = 224, mean: tuple[float, ...] = IMAGENET_MEAN) -> np.ndarray:
-    """(canvas, canvas, 3) uint8: ``left`` and/or ``right`` ((s, s, 3) uint8, s ≤ canvas / 2)
-    centred in the two halves of a canvas filled with :func:`background_colour` (zero after
-    normalisation, so an empty half contributes nothing to the normalised pixels)."""
+    """``left`` and/or ``right`` centred in the two halves of a canvas filled with :func:`background_colour`.
+
+    The background is zero after normalisation, so an empty half contributes nothing to the
+    normalised pixels.
+
+    Parameters
+    ----------
+    left : (s, s, 3) numpy.ndarray or None
+        uint8 image for the left half, s ≤ canvas / 2.
+    right : (s, s, 3) numpy.ndarray or None
+        uint8 image for the right half.
+    canvas : int
+        Side of the canvas.
+    mean : tuple of float
+        Normalisation mean that sets the background colour.
+
+    Returns
+    -------
+    (canvas, canvas, 3) numpy.ndarray
+        uint8 image.
+    """
     out = np.empty((canvas, canvas, 3), dtype=np.uint8)
     out[:] = background_colour(mean)
     half = canvas // 2
@@ -252,13 +353,26 @@ def side_by_side(left: np.ndarray | None, right: np.ndarray | None, canvas: int 
 
 
 def additivity_stimuli(objects: np.ndarray, pairs: np.ndarray, canvas: int = 224) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The images of the additivity test for ``objects`` (n_objects, s, s, 3) uint8 and
-    ``pairs`` (n_pairs, 2) (i, j).
+    """The images of the additivity test.
 
-    Returns ``(alone_left, alone_right, composites)``: (n_objects, canvas, canvas, 3) each object
-    alone in the left and in the right half, and (n_pairs, canvas, canvas, 3) with i on the left
-    and j on the right. The test compares composite (i, j) with i *right* + j *left*, so no
-    object is at the same place in the parts and in the whole and pixels do not add trivially.
+    The test compares composite (i, j) with i *right* + j *left*, so no object is at the same place
+    in the parts and in the whole and pixels do not add trivially.
+
+    Parameters
+    ----------
+    objects : (n_objects, s, s, 3) numpy.ndarray
+        uint8 object images.
+    pairs : (n_pairs, 2) numpy.ndarray
+        Object ids (i, j) of each composite.
+    canvas : int
+        Side of the images.
+
+    Returns
+    -------
+    alone_left, alone_right : (n_objects, canvas, canvas, 3) numpy.ndarray
+        Each object alone in the left and in the right half.
+    composites : (n_pairs, canvas, canvas, 3) numpy.ndarray
+        i on the left and j on the right.
     """
     left = np.stack([side_by_side(o, None, canvas) for o in objects])
     right = np.stack([side_by_side(None, o, canvas) for o in objects])
@@ -270,12 +384,25 @@ TRIPLET_ROLES = ("a", "b", "ab")
 
 
 def image_triplets(path: str | Path, size: int = 224) -> tuple[list[str], np.ndarray]:
-    """User-supplied A / B / A-and-B images: one sub-folder per triplet holding ``a``, ``b`` and
-    ``ab`` (any of .png, .jpg, .jpeg), e.g. ``elephant_ball/a.png``.
+    """User-supplied A / B / A-and-B images.
 
-    Returns ``(names, images)`` with images (n_triplets, 3, size, size, 3) uint8 (roles in
-    :data:`TRIPLET_ROLES` order; each image resized to ``size`` and centre-cropped). A missing or
+    One sub-folder per triplet holding ``a``, ``b`` and ``ab`` (any of .png, .jpg, .jpeg), e.g.
+    ``elephant_ball/a.png``; each image resized to ``size`` and centre-cropped. A missing or
     unreadable image raises an error naming the file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Folder of at least 3 triplet sub-folders.
+    size : int
+        Side of the images.
+
+    Returns
+    -------
+    names : (n_triplets,) list of str
+        Sub-folder names.
+    images : (n_triplets, 3, size, size, 3) numpy.ndarray
+        uint8 images, roles in :data:`TRIPLET_ROLES` order.
     """
     from PIL import Image, UnidentifiedImageError
 

@@ -55,8 +55,20 @@ ROIS: dict[str, tuple[str, tuple[int, ...]]] = {
 def relative_path(kind: str, subject: int | None = None, session: int | None = None) -> str:
     """The path of one release file relative to the release root.
 
-    ``kind``: ``"design"``, ``"ncsnr"``, ``"betas"`` (with ``session``), or an atlas name
-    (``"prf-visualrois"``, ``"floc-faces"``, ``"streams"``).
+    Parameters
+    ----------
+    kind : str
+        ``"design"``, ``"ncsnr"``, ``"betas"`` (with ``session``), or an atlas name
+        (``"prf-visualrois"``, ``"floc-faces"``, ``"streams"``).
+    subject : int or None
+        Subject, one of :data:`SUBJECTS` (not needed for ``"design"``).
+    session : int or None
+        Session in 1..N_SESSIONS (for ``"betas"``).
+
+    Returns
+    -------
+    str
+        The relative path.
     """
     if kind == "design":
         return "nsddata/experiments/nsd/nsd_expdesign.mat"
@@ -76,13 +88,40 @@ def relative_path(kind: str, subject: int | None = None, session: int | None = N
 
 
 def manifest_name(relative: str) -> str:
-    """The ``data_manifests/nsd.yaml`` entry name of a release file."""
+    """The ``data_manifests/nsd.yaml`` entry name of a release file.
+
+    Parameters
+    ----------
+    relative : str
+        Path relative to the release root.
+
+    Returns
+    -------
+    str
+        ``"nsd:" + relative``.
+    """
     return "nsd:" + relative
 
 
 def locate(relative: str, root: str | Path | None = None, accept_terms: bool = False) -> Path:
-    """A release file: ``root / relative`` for a local copy of the release, else fetched (verified,
-    cached) from the manifest, which needs the NSD terms accepted."""
+    """A release file: ``root / relative`` for a local copy of the release, else fetched from the manifest.
+
+    Fetching (verified, cached) needs the NSD terms accepted.
+
+    Parameters
+    ----------
+    relative : str
+        Path relative to the release root.
+    root : str or pathlib.Path or None
+        A local copy of the release, in the release layout; None fetches.
+    accept_terms : bool
+        Accept the NSD data-use terms for the download.
+
+    Returns
+    -------
+    pathlib.Path
+        Path of the file.
+    """
     if root is not None:
         path = Path(root).expanduser() / relative
         if not path.exists():
@@ -93,20 +132,55 @@ def locate(relative: str, root: str | Path | None = None, accept_terms: bool = F
 
 @dataclass(frozen=True)
 class Design:
-    """The NSD experimental design, 0-based: ``masterordering`` (30000,) trial -> index into a
-    subject's images; ``subjectim`` (8, 10000) NSD ids per subject; ``sharedix`` (1000,) NSD ids."""
+    """The NSD experimental design, 0-based.
+
+    Attributes
+    ----------
+    masterordering : (30000,) numpy.ndarray
+        Trial -> index into a subject's images.
+    subjectim : (8, 10000) numpy.ndarray
+        NSD ids per subject.
+    sharedix : (1000,) numpy.ndarray
+        NSD ids of the shared images.
+    """
 
     masterordering: np.ndarray
     subjectim: np.ndarray
     sharedix: np.ndarray
 
     def trial_ids(self, subject: int, n_trials: int) -> np.ndarray:
-        """NSD ids (0-based) of the first ``n_trials`` trials of ``subject``: (n_trials,)."""
+        """NSD ids (0-based) of the first ``n_trials`` trials of ``subject``.
+
+        Parameters
+        ----------
+        subject : int
+            Subject (1-based).
+        n_trials : int
+            Number of trials.
+
+        Returns
+        -------
+        (n_trials,) numpy.ndarray
+            NSD ids.
+        """
         return self.subjectim[subject - 1, self.masterordering[:n_trials]]
 
 
 def design(root: str | Path | None = None, accept_terms: bool = False) -> Design:
-    """Read ``nsd_expdesign.mat`` (MATLAB v5 file) into a 0-based :class:`Design`."""
+    """Read ``nsd_expdesign.mat`` (MATLAB v5 file) into a 0-based :class:`Design`.
+
+    Parameters
+    ----------
+    root : str or pathlib.Path or None
+        A local copy of the release; None fetches (:func:`locate`).
+    accept_terms : bool
+        Accept the NSD data-use terms for the download.
+
+    Returns
+    -------
+    Design
+        The design.
+    """
     from scipy.io import loadmat
 
     mat = loadmat(locate(relative_path("design"), root, accept_terms))
@@ -124,7 +198,24 @@ def _volume(path: Path) -> np.ndarray:
 
 
 def roi_mask(subject: int, roi: str, root: str | Path | None = None, accept_terms: bool = False) -> np.ndarray:
-    """Boolean (X, Y, Z) mask of ``roi`` (a key of :data:`ROIS`) for ``subject``."""
+    """Boolean mask of ``roi`` for ``subject``.
+
+    Parameters
+    ----------
+    subject : int
+        Subject.
+    roi : str
+        A key of :data:`ROIS`.
+    root : str or pathlib.Path or None
+        A local copy of the release; None fetches.
+    accept_terms : bool
+        Accept the NSD data-use terms for the download.
+
+    Returns
+    -------
+    (X, Y, Z) numpy.ndarray
+        Boolean mask.
+    """
     if roi not in ROIS:
         raise ValueError(f"roi must be one of {sorted(ROIS)}; got {roi!r}")
     atlas, labels = ROIS[roi]
@@ -132,9 +223,22 @@ def roi_mask(subject: int, roi: str, root: str | Path | None = None, accept_term
 
 
 def noise_ceiling(ncsnr: np.ndarray, n_trials: np.ndarray) -> np.ndarray:
-    """Noise ceiling (fraction of variance, 0..1) of trial-averaged responses (Allen et al. 2022):
-    ``ncsnr^2 / (ncsnr^2 + mean(1 / n_trials))``, with ``n_trials`` (n_images,) the trials
-    averaged per image; ``ncsnr``: (n_voxels,). Its square root bounds the Pearson r of any model."""
+    """Noise ceiling (fraction of variance, 0..1) of trial-averaged responses (Allen et al. 2022).
+
+    ``ncsnr^2 / (ncsnr^2 + mean(1 / n_trials))``. Its square root bounds the Pearson r of any model.
+
+    Parameters
+    ----------
+    ncsnr : (n_voxels,) numpy.ndarray
+        Noise-ceiling signal-to-noise ratio per voxel.
+    n_trials : (n_images,) numpy.ndarray
+        Trials averaged per image.
+
+    Returns
+    -------
+    (n_voxels,) numpy.ndarray
+        Noise ceiling.
+    """
     snr2 = np.asarray(ncsnr, dtype=np.float64) ** 2
     return snr2 / (snr2 + float(np.mean(1.0 / np.asarray(n_trials, dtype=np.float64))))
 
@@ -143,10 +247,22 @@ def noise_ceiling(ncsnr: np.ndarray, n_trials: np.ndarray) -> np.ndarray:
 class Responses:
     """One subject's responses in one ROI.
 
-    betas: (n_images, n_voxels) float32, averaged over each image's trials; nsd_ids: (n_images,)
-    0-based NSD ids, sorted; n_trials: (n_images,) trials averaged; shared: (n_images,) bool, the
-    image is one of the 1,000 every subject saw; voxels: (n_voxels, 3) voxel indices in the
-    (X, Y, Z) volume; ncsnr: (n_voxels,); noise_ceiling: (n_voxels,) fraction of variance.
+    Attributes
+    ----------
+    betas : (n_images, n_voxels) numpy.ndarray
+        float32, averaged over each image's trials.
+    nsd_ids : (n_images,) numpy.ndarray
+        0-based NSD ids, sorted.
+    n_trials : (n_images,) numpy.ndarray
+        Trials averaged.
+    shared : (n_images,) numpy.ndarray
+        Boolean, the image is one of the 1,000 every subject saw.
+    voxels : (n_voxels, 3) numpy.ndarray
+        Voxel indices in the (X, Y, Z) volume.
+    ncsnr : (n_voxels,) numpy.ndarray
+        Noise-ceiling SNR.
+    noise_ceiling : (n_voxels,) numpy.ndarray
+        Fraction of variance.
     """
 
     betas: np.ndarray
@@ -168,8 +284,28 @@ def load_responses(
 ) -> Responses:
     """Trial-averaged betas of ``subject`` in ``roi`` over ``sessions`` (see :class:`Responses`).
 
-    Each session file is read once, cut to the ROI's voxels and (with ``zscore``) z-scored per
-    voxel over its 750 trials; the trials of each image are then averaged.
+    Each session file is read once, cut to the ROI's voxels and (with ``zscore``) z-scored per voxel
+    over its 750 trials; the trials of each image are then averaged.
+
+    Parameters
+    ----------
+    subject : int
+        Subject.
+    roi : str
+        A key of :data:`ROIS`.
+    sessions : sequence of int
+        Distinct sessions in 1..N_SESSIONS.
+    root : str or pathlib.Path or None
+        A local copy of the release; None fetches.
+    zscore : bool
+        z-score each voxel per session.
+    accept_terms : bool
+        Accept the NSD data-use terms for the download.
+
+    Returns
+    -------
+    Responses
+        The responses.
     """
     sessions = list(sessions)
     if not sessions or any(not (isinstance(s, int) and 1 <= s <= N_SESSIONS) for s in sessions) or len(set(sessions)) != len(sessions):
@@ -209,8 +345,24 @@ def load_responses(
 
 
 def stimuli(nsd_ids: Sequence[int], root: str | Path | None = None, accept_terms: bool = False) -> np.ndarray:
-    """The images of ``nsd_ids`` (0-based), in that order: (n, 425, 425, 3) uint8. Needs h5py
-    (the ``full`` extra); reads only the requested images from the 37 GB file."""
+    """The images of ``nsd_ids`` (0-based), in that order.
+
+    Needs h5py (the ``full`` extra); reads only the requested images from the 37 GB file.
+
+    Parameters
+    ----------
+    nsd_ids : (n,) sequence of int
+        NSD ids.
+    root : str or pathlib.Path or None
+        A local copy of the release; None fetches.
+    accept_terms : bool
+        Accept the NSD data-use terms for the download.
+
+    Returns
+    -------
+    (n, 425, 425, 3) numpy.ndarray
+        uint8 images.
+    """
     try:
         import h5py
     except ImportError as error:

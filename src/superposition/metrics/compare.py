@@ -32,7 +32,18 @@ METRIC_NAMES = tuple(FOLD_METRICS) + tuple(WHOLE_METRICS)
 
 
 def check_metric_names(names: Sequence[str]) -> list[str]:
-    """``names`` as a list, or a ``ValueError`` naming the unknown ones and the allowed values."""
+    """``names`` as a list, or a ``ValueError`` naming the unknown ones and the allowed values.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Metric names; a non-empty selection of :data:`METRIC_NAMES`.
+
+    Returns
+    -------
+    list of str
+        The names.
+    """
     unknown = [n for n in names if n not in METRIC_NAMES]
     if unknown or not names:
         raise ValueError(f"metrics must be a non-empty selection of {', '.join(METRIC_NAMES)}; got {list(names)}")
@@ -76,5 +87,18 @@ def score_pairs(
 
 
 def relative_change(after: Any, before: Any) -> Any:
-    """``(after / before - 1) * 100``: the change in percent that Paper A prints above its bars."""
+    """``(after / before - 1) * 100``: the change in percent that Paper A prints above its bars.
+
+    Parameters
+    ----------
+    after : (...) array_like
+        Scores after.
+    before : (...) array_like
+        Scores before, broadcastable with ``after``.
+
+    Returns
+    -------
+    (...) numpy.ndarray or float
+        Change in percent.
+    """
     return (np.asarray(after, dtype=float) / np.asarray(before, dtype=float) - 1.0) * 100.0

@@ -31,6 +31,8 @@ def fold_correlations(
     ----------
     source : torch.Tensor, (n_samples, n_source_units)
     target : torch.Tensor, (n_samples, n_target_units)
+    fold : (train_index, test_index) tuple of (n_train,) and (n_test,) numpy.ndarray
+        Row indices of the fold's two parts.
 
     Returns
     -------

@@ -94,7 +94,18 @@ class PreparedPair:
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
-    """The torch device for ``device``: ``"cpu"``, ``"cuda"``, ``"auto"`` or a ``torch.device``."""
+    """The torch device for ``device``.
+
+    Parameters
+    ----------
+    device : str or torch.device
+        ``"cpu"``, ``"cuda"``, ``"auto"`` or a ``torch.device``.
+
+    Returns
+    -------
+    torch.device
+        The device.
+    """
     if isinstance(device, torch.device):
         return device
     if not isinstance(device, str):
@@ -103,7 +114,18 @@ def resolve_device(device: str | torch.device) -> torch.device:
 
 
 def check_dtype(dtype: torch.dtype) -> torch.dtype:
-    """``dtype`` if it is torch.float64 or torch.float32, else a ValueError."""
+    """``dtype`` if it is torch.float64 or torch.float32, else a ValueError.
+
+    Parameters
+    ----------
+    dtype : torch.dtype
+        The precision asked for.
+
+    Returns
+    -------
+    torch.dtype
+        ``dtype``.
+    """
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be torch.float64 or torch.float32, got {dtype!r}")
     return dtype
@@ -119,6 +141,8 @@ def as_matrix(
     data : array-like or torch.Tensor, (n_samples, n_units)
     name : str
         The argument's name, used in error messages.
+    device, dtype : str or torch.device, torch.dtype
+        Where and in which precision the tensor lives.
 
     Returns
     -------
@@ -148,7 +172,13 @@ def as_matrix(
 
 
 def check_pair(source: torch.Tensor, target: torch.Tensor) -> None:
-    """Raise a ValueError unless ``source`` and ``target`` have the same number of samples."""
+    """Raise a ValueError unless ``source`` and ``target`` have the same number of samples.
+
+    Parameters
+    ----------
+    source : torch.Tensor, (n_samples, n_source_units)
+    target : torch.Tensor, (n_samples, n_target_units)
+    """
     if source.shape[0] != target.shape[0]:
         raise ValueError(
             f"source and target must have the same number of samples (rows), "
@@ -158,6 +188,15 @@ def check_pair(source: torch.Tensor, target: torch.Tensor) -> None:
 
 def kfold_indices(n_samples: int, n_folds: int = N_FOLDS, seed: int = SEED) -> list[Fold]:
     """Train/test indices of ``KFold(n_splits=n_folds, shuffle=True, random_state=seed)``.
+
+    Parameters
+    ----------
+    n_samples : int
+        Number of samples (at least ``n_folds``).
+    n_folds : int
+        Number of folds (at least 2).
+    seed : int
+        Seed of the shuffle (non-negative).
 
     Returns
     -------
@@ -249,6 +288,10 @@ def prepare_pair(
     ----------
     source : array-like or torch.Tensor, (n_samples, n_source_units)
     target : array-like or torch.Tensor, (n_samples, n_target_units)
+    n_folds, seed : int
+        The folds are ``KFold(n_folds, shuffle=True, random_state=seed)``.
+    device, dtype : str or torch.device, torch.dtype
+        Where and in which precision to compute.
 
     Returns
     -------
@@ -275,7 +318,18 @@ def prepare_pair(
 
 
 def fold_parts(data: torch.Tensor, fold: Fold) -> tuple[torch.Tensor, torch.Tensor]:
-    """The train and test rows of ``data`` for one fold: (n_train, n_units), (n_test, n_units)."""
+    """The train and test rows of ``data`` for one fold.
+
+    Parameters
+    ----------
+    data : torch.Tensor, (n_samples, n_units)
+    fold : (train_index, test_index)
+        Row indices of the fold's two parts.
+
+    Returns
+    -------
+    train, test : torch.Tensor, (n_train, n_units) and (n_test, n_units)
+    """
     train, test = (torch.as_tensor(part, device=data.device) for part in fold)
     return data.index_select(0, train), data.index_select(0, test)
 
@@ -285,7 +339,21 @@ def summarize(
     pair: PreparedPair,
     alphas: NDArray[np.float64] | None = None,
 ) -> FoldScores:
-    """Bundle per-fold scores into a :class:`FoldScores`; a non-finite score is an error."""
+    """Bundle per-fold scores into a :class:`FoldScores`; a non-finite score is an error.
+
+    Parameters
+    ----------
+    per_fold : list of float or np.ndarray, (n_folds,)
+        The score of each fold.
+    pair : PreparedPair
+        The pair scored (for its unit counts).
+    alphas : np.ndarray, (n_folds,) or (n_folds, n_target_units), or None
+        Chosen ridge penalties, if any.
+
+    Returns
+    -------
+    FoldScores
+    """
     scores = np.asarray(per_fold, dtype=np.float64)
     if not np.isfinite(scores).all():
         raise RuntimeError(f"a fold score is not finite: {scores}")

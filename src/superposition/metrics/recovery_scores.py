@@ -31,6 +31,9 @@ def feature_latent_correlations(
     features : array or tensor, (n_samples, n_features)
         Ground truth; no feature may be constant.
     latents : array or tensor, (n_samples, n_latents)
+        Learned latents; dead (constant) latents are ignored.
+    device, dtype : str or torch.device, torch.dtype
+        Where and in which precision to compute.
 
     Returns
     -------
@@ -70,6 +73,9 @@ def max_correlation_per_feature(
     ----------
     features : array or tensor, (n_samples, n_features)
     latents : array or tensor, (n_samples, n_latents)
+        Learned latents; dead (constant) latents are ignored.
+    device, dtype : str or torch.device, torch.dtype
+        Where and in which precision to compute.
 
     Returns
     -------
@@ -100,6 +106,9 @@ def mean_correlation_coefficient(
     ----------
     features : array or tensor, (n_samples, n_features)
     latents : array or tensor, (n_samples, n_latents)
+        Learned latents; dead (constant) latents are ignored.
+    device, dtype : str or torch.device, torch.dtype
+        Where and in which precision to compute.
 
     Returns
     -------
@@ -109,8 +118,19 @@ def mean_correlation_coefficient(
 
 
 def matched_correlation(corr: NDArray[np.float64]) -> float:
-    """MCC from absolute correlations ``corr``: (n_features, n_latents), as returned by
-    :func:`feature_latent_correlations`: the mean ``|r|`` of the best one-to-one matching, features
-    left unmatched counting as 0."""
+    """MCC from absolute correlations: the mean ``|r|`` of the best one-to-one matching.
+
+    Features left unmatched count as 0.
+
+    Parameters
+    ----------
+    corr : (n_features, n_latents) numpy.ndarray
+        Absolute correlations, as returned by :func:`feature_latent_correlations`.
+
+    Returns
+    -------
+    float
+        The mean correlation coefficient.
+    """
     rows, cols = scipy.optimize.linear_sum_assignment(corr, maximize=True)
     return float(corr[rows, cols].sum() / corr.shape[0])

@@ -78,7 +78,18 @@ class _LooSolver:
 
 
 def check_alphas(alphas: Any) -> NDArray[np.float64]:
-    """The penalty grid as a 1-D float array of finite positive values, else a ValueError."""
+    """The penalty grid as a 1-D float array of finite positive values, else a ValueError.
+
+    Parameters
+    ----------
+    alphas : (n_alphas,) array_like or float
+        Penalties; a scalar becomes a grid of one.
+
+    Returns
+    -------
+    (n_alphas,) numpy.ndarray
+        The grid, float64.
+    """
     try:
         grid = np.asarray(alphas, dtype=np.float64)
     except (TypeError, ValueError) as err:
@@ -261,7 +272,7 @@ def fit_ridge_cv(
     alpha_per_target : bool
         False (default): one penalty for all targets, minimising the mean squared error over all
         samples and targets. True: a penalty per target.
-    device, dtype
+    device, dtype : str or torch.device, torch.dtype
         Where and in which precision to compute.
 
     Returns
@@ -350,7 +361,7 @@ def ridge_predictivity(
         ``min(n_train, n_source_units)`` the rank of the train design, ``m`` <= ``len(alphas)``
         the numerical rank of the penalty factors); None: all at once. Results do not depend
         on it.
-    device, dtype
+    device, dtype : str or torch.device, torch.dtype
         Where and in which precision to compute (``"cpu"``, float64 by default).
 
     Returns

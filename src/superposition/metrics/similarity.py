@@ -46,9 +46,20 @@ def rsa_inputs(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The rows and columns RSA compares, row-normalised.
 
-    Drops units (columns) that are constant over all stimuli in their own input, then the
-    union of stimuli (rows) that are constant, e.g. all-zero, in either input, then keeps a
-    seeded random subset of ``n_stimuli`` stimuli when asked.
+    Drops units (columns) that are constant over all stimuli in their own input, then the union of
+    stimuli (rows) that are constant, e.g. all-zero, in either input, then keeps a seeded random
+    subset of ``n_stimuli`` stimuli when asked.
+
+    Parameters
+    ----------
+    source : array or tensor, (n_samples, n_source_units)
+    target : array or tensor, (n_samples, n_target_units)
+    n_stimuli : int or None
+        Keep a random subset of this many stimuli (at least 3); None keeps all.
+    seed : int
+        Seed of the subset.
+    device, dtype : str or torch.device, torch.dtype
+        Where and in which precision to compute.
 
     Returns
     -------
@@ -136,7 +147,7 @@ def rsa(
         Use a random subset of this many stimuli (after dropping dead ones); None uses all.
     seed : int
         Seed of the subset.
-    device, dtype
+    device, dtype : str or torch.device, torch.dtype
         Where and in which precision to compute (``"cpu"``, float64 by default).
 
     Returns
@@ -175,7 +186,7 @@ def linear_cka(
     ----------
     source : array or tensor, (n_samples, n_source_units)
     target : array or tensor, (n_samples, n_target_units)
-    device, dtype
+    device, dtype : str or torch.device, torch.dtype
         Where and in which precision to compute (``"cpu"``, float64 by default).
 
     Returns

@@ -29,7 +29,17 @@ READOUTS = ("centre", "mean", "cls")
 
 @dataclass(frozen=True)
 class Preprocess:
-    """How ``uint8`` images become model inputs (see :func:`superposition.data.images.to_model_input`)."""
+    """How ``uint8`` images become model inputs (see :func:`superposition.data.images.to_model_input`).
+
+    Attributes
+    ----------
+    size : int or None
+        Side of the square input in pixels (None: keep the images' size).
+    channels : int
+        Input channels.
+    mean, std : tuple of float
+        Per-channel normalisation (ImageNet's by default).
+    """
 
     size: int | None = None
     channels: int = 3
@@ -37,16 +47,36 @@ class Preprocess:
     std: tuple[float, ...] = IMAGENET_STD
 
     def __call__(self, images: np.ndarray) -> torch.Tensor:
-        """``images``: (n, h, w) or (n, h, w, c) uint8 → (n, channels, size, size) float32."""
+        """Model inputs from images.
+
+        Parameters
+        ----------
+        images : (n, h, w) or (n, h, w, c) numpy.ndarray
+            uint8 images.
+
+        Returns
+        -------
+        (n, channels, size, size) torch.Tensor
+            float32 inputs.
+        """
         return to_model_input(images, self.size, self.channels, self.mean, self.std)
 
 
 def readout(acts: torch.Tensor, how: str) -> torch.Tensor:
     """One vector per image from a layer's output.
 
-    ``acts``: (batch, channels, h, w) feature maps, (batch, tokens, dim) token sequences or
-    (batch, units). ``how``: ``"centre"`` (the channel vector at position (h // 2, w // 2)),
-    ``"mean"`` (mean over positions or tokens) or ``"cls"`` (token 0). Returns (batch, units).
+    Parameters
+    ----------
+    acts : (batch, channels, h, w), (batch, tokens, dim) or (batch, units) torch.Tensor
+        Feature maps, token sequences or vectors.
+    how : {"centre", "mean", "cls"}
+        ``"centre"`` (the channel vector at position (h // 2, w // 2)), ``"mean"`` (mean over
+        positions or tokens) or ``"cls"`` (token 0).
+
+    Returns
+    -------
+    (batch, units) torch.Tensor
+        One vector per image.
     """
     if how not in READOUTS:
         raise ValueError(f"readout must be one of {READOUTS}; got {how!r}")
@@ -128,10 +158,35 @@ def extract_features(
 ) -> dict[str, np.ndarray]:
     """Read-outs of ``layers`` (names from ``model.named_modules()``) for every image.
 
-    ``images``: (n, h, w) or (n, h, w, c) uint8, preprocessed by ``preprocess``. Returns
-    ``{layer: (n, units) float32}``; with ``cache`` they are read-only memory-mapped arrays under
-    ``<cache>/features/<key>/`` (written to a temporary folder and renamed when complete, so an
-    interrupted run leaves nothing that looks finished).
+    With ``cache`` the read-outs are read-only memory-mapped arrays under ``<cache>/features/<key>/``
+    (written to a temporary folder and renamed when complete, so an interrupted run leaves nothing
+    that looks finished).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network.
+    images : (n, h, w) or (n, h, w, c) numpy.ndarray
+        uint8 images.
+    layers : sequence of str
+        Names of submodules whose outputs are read out.
+    readout_how : {"centre", "mean", "cls"}
+        The read-out (:func:`readout`).
+    preprocess : Preprocess
+        How the images become model inputs.
+    batch_size : int
+        Images per forward pass.
+    device : torch.device or str
+        Where the model runs.
+    cache : bool
+        Keep the read-outs on disk and reuse them.
+    desc : str
+        Label of the progress bar.
+
+    Returns
+    -------
+    dict of str to (n, units) numpy.ndarray
+        float32 read-out of each layer.
     """
     if readout_how not in READOUTS:
         raise ValueError(f"readout must be one of {READOUTS}; got {readout_how!r}")
@@ -171,5 +226,28 @@ def layer_activations(
     batch_size: int = 128,
     device: torch.device | str = "cpu",
 ) -> np.ndarray:
-    """The read-out of one ``layer``: (n_images, units) float32 (:func:`extract_features`, cached)."""
+    """The read-out of one ``layer`` (:func:`extract_features`, cached).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network.
+    images : (n_images, h, w) or (n_images, h, w, c) numpy.ndarray
+        uint8 images.
+    layer : str
+        Name of the submodule.
+    readout_how : {"centre", "mean", "cls"}
+        The read-out.
+    preprocess : Preprocess
+        How the images become model inputs.
+    batch_size : int
+        Images per forward pass.
+    device : torch.device or str
+        Where the model runs.
+
+    Returns
+    -------
+    (n_images, units) numpy.ndarray
+        float32 read-out, an in-memory copy.
+    """
     return np.array(extract_features(model, images, [layer], readout_how, preprocess, batch_size=batch_size, device=device)[layer], dtype=np.float32)

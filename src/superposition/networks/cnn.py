@@ -36,8 +36,18 @@ FASHION_MNIST_PREPROCESS = Preprocess(size=None, channels=1, mean=FASHION_MNIST_
 class CnnConfig:
     """Architecture and training of a :class:`SmallCnn`.
 
-    channels: output channels of the three conv blocks; in_channels; n_classes; epochs, batch_size,
-    lr (Adam): training on the given images with cross-entropy.
+    Attributes
+    ----------
+    channels : (3,) tuple of int
+        Output channels of the three conv blocks.
+    in_channels : int
+        Input channels.
+    n_classes : int
+        Number of classes.
+    epochs, batch_size : int
+        Training passes and images per step.
+    lr : float
+        Adam learning rate (cross-entropy on the given images).
     """
 
     channels: tuple[int, int, int] = (16, 32, 64)
@@ -66,24 +76,70 @@ class SmallCnn(nn.Module):
         self.head = nn.Linear(c3, config.n_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits of ``x``.
+
+        Parameters
+        ----------
+        x : (batch, in_channels, h, w) torch.Tensor
+            Input images.
+
+        Returns
+        -------
+        (batch, n_classes) torch.Tensor
+            Logits.
+        """
         return self.head(self.layer3(self.layer2(self.layer1(x))).mean(dim=(2, 3)))
 
 
 def init_cnn(config: CnnConfig, seed: int) -> SmallCnn:
-    """A freshly initialised :class:`SmallCnn` (torch's default init) drawn from ``seed`` alone."""
+    """A freshly initialised :class:`SmallCnn` (torch's default init) drawn from ``seed`` alone.
+
+    Parameters
+    ----------
+    config : CnnConfig
+        Architecture.
+    seed : int
+        Seed of the weights.
+
+    Returns
+    -------
+    SmallCnn
+        The untrained network.
+    """
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(make_generator(seed, 7).initial_seed()))
         return SmallCnn(config)
 
 
 def fashion_mnist_input(images: np.ndarray) -> torch.Tensor:
-    """(n, 28, 28) uint8 → (n, 1, 28, 28) float32 normalised with Fashion-MNIST's mean and std."""
+    """Images normalised with Fashion-MNIST's mean and std.
+
+    Parameters
+    ----------
+    images : (n, 28, 28) numpy.ndarray
+        uint8 images.
+
+    Returns
+    -------
+    (n, 1, 28, 28) torch.Tensor
+        float32 inputs.
+    """
     return to_model_input(images, None, 1, FASHION_MNIST_MEAN, FASHION_MNIST_STD)
 
 
 @dataclass
 class CnnHistory:
-    """Training curve of one network: steps (n_logs,), train_loss (n_logs,), and its test accuracy."""
+    """Training curve of one network.
+
+    Attributes
+    ----------
+    steps : (n_logs,) list of int
+        Steps at which the loss was logged.
+    train_loss : (n_logs,) list of float
+        Training loss of the batch at those steps.
+    test_accuracy : float
+        Accuracy on the test images (NaN when none were given).
+    """
 
     steps: list[int] = field(default_factory=list)
     train_loss: list[float] = field(default_factory=list)
@@ -100,10 +156,36 @@ def train_cnn(
     device: torch.device | str = "cpu",
     log_every: int = 50,
 ) -> tuple[SmallCnn, CnnHistory]:
-    """Train a :class:`SmallCnn` from :func:`init_cnn` ``(seed)`` with cross-entropy, seeing the
-    training images in the order drawn from stream ``(seed, 1, epoch)``.
-    ``images``: (n, 28, 28) uint8, ``labels``: (n,) int. Returns the network (eval mode, on CPU)
-    and its :class:`CnnHistory`."""
+    """Train a :class:`SmallCnn` from :func:`init_cnn` ``(seed)`` with cross-entropy.
+
+    The training images are seen in the order drawn from stream ``(seed, 1, epoch)``.
+
+    Parameters
+    ----------
+    config : CnnConfig
+        Architecture and training.
+    seed : int
+        Seed of the weights and of the order.
+    images : (n, 28, 28) numpy.ndarray
+        uint8 training images.
+    labels : (n,) numpy.ndarray
+        int labels.
+    test_images : (n_test, 28, 28) numpy.ndarray or None
+        Images for the test accuracy.
+    test_labels : (n_test,) numpy.ndarray or None
+        Their labels.
+    device : torch.device or str
+        Where the network trains.
+    log_every : int
+        Log the loss every this many steps.
+
+    Returns
+    -------
+    net : SmallCnn
+        The network, in eval mode on the CPU.
+    history : CnnHistory
+        Its training curve.
+    """
     device = torch.device(device)
     net = init_cnn(config, seed).to(device).train()
     x_all = fashion_mnist_input(images).to(device)
@@ -132,7 +214,24 @@ def train_cnn(
 
 @torch.no_grad()
 def accuracy(net: nn.Module, images: np.ndarray, labels: np.ndarray, batch_size: int = 1000) -> float:
-    """Classification accuracy of ``net`` on ``images`` (n, 28, 28) uint8 with ``labels`` (n,)."""
+    """Classification accuracy of ``net`` on ``images`` with ``labels``.
+
+    Parameters
+    ----------
+    net : torch.nn.Module
+        The network.
+    images : (n, 28, 28) numpy.ndarray
+        uint8 images.
+    labels : (n,) numpy.ndarray
+        int labels.
+    batch_size : int
+        Images per forward pass.
+
+    Returns
+    -------
+    float
+        Fraction classified correctly.
+    """
     correct = 0
     for start in range(0, len(images), batch_size):
         predicted = net(fashion_mnist_input(images[start : start + batch_size])).argmax(dim=-1)
@@ -151,8 +250,34 @@ def trained_cnn(
 ) -> tuple[SmallCnn, CnnHistory, bool]:
     """:func:`train_cnn`, or its cached result for the same config, seed and data.
 
-    Returns the network, its history, and whether it came from the cache. The cache key hashes
-    the config, the seed, the images and the labels; files are written atomically.
+    The cache key hashes the config, the seed, the images and the labels; files are written
+    atomically.
+
+    Parameters
+    ----------
+    config : CnnConfig
+        Architecture and training.
+    seed : int
+        Seed of the network.
+    images : (n, 28, 28) numpy.ndarray
+        uint8 training images.
+    labels : (n,) numpy.ndarray
+        int labels.
+    test_images : (n_test, 28, 28) numpy.ndarray
+        Test images.
+    test_labels : (n_test,) numpy.ndarray
+        Their labels.
+    device : torch.device or str
+        Where the network trains.
+
+    Returns
+    -------
+    net : SmallCnn
+        The network.
+    history : CnnHistory
+        Its training curve.
+    cached : bool
+        Whether it came from the cache.
     """
     digest = hashlib.sha256(json.dumps({"config": asdict(config), "seed": seed}).encode())
     for array in (images, labels, test_images, test_labels):
@@ -175,9 +300,27 @@ def trained_cnn(
 def fashion_mnist_cnns(
     config: CnnConfig, seeds: tuple[int, ...], n_train_images: int = 60_000, device: torch.device | str = "cpu"
 ) -> dict[int, tuple[SmallCnn, CnnHistory]]:
-    """One :class:`SmallCnn` per seed, trained on the first ``n_train_images`` of Fashion-MNIST's
-    training split and tested on its test split (:func:`trained_cnn`: read back from the cache
-    when trained before)."""
+    """One :class:`SmallCnn` per seed, trained on Fashion-MNIST.
+
+    Trained on the first ``n_train_images`` of the training split and tested on the test split
+    (:func:`trained_cnn`: read back from the cache when trained before).
+
+    Parameters
+    ----------
+    config : CnnConfig
+        Architecture and training.
+    seeds : tuple of int
+        One network per seed.
+    n_train_images : int
+        Training images used.
+    device : torch.device or str
+        Where the networks train.
+
+    Returns
+    -------
+    dict of int to (SmallCnn, CnnHistory)
+        Network and history per seed.
+    """
     images, labels = fashion_mnist("train")
     test_images, test_labels = fashion_mnist("test")
     out = {}

@@ -66,8 +66,24 @@ def import_torchvision():
 
 
 def load_network(name: str, input_size: int = 224, seed: int = 0) -> tuple[torch.nn.Module, Preprocess]:
-    """The network ``name`` (one of :data:`NETWORKS`) in eval mode on the CPU, and its preprocessing
-    (ImageNet mean and std at ``input_size`` pixels; ``seed`` draws the random twin's weights)."""
+    """The network ``name`` in eval mode on the CPU, and its preprocessing.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`NETWORKS`.
+    input_size : int
+        Input side in pixels (ImageNet mean and std).
+    seed : int
+        Seed of the random twin's weights (``efficientnet-lite0-random``).
+
+    Returns
+    -------
+    net : torch.nn.Module
+        The network.
+    preprocess : Preprocess
+        Its preprocessing.
+    """
     if name not in NETWORKS:
         raise ValueError(f"network must be one of {NETWORKS}; got {name!r}")
     preprocess = Preprocess(size=input_size, channels=3)
@@ -94,9 +110,27 @@ def _torchvision_architecture(name: str) -> torch.nn.Module:
 
 
 def load_random_twin(name: str, input_size: int = 224, seed: int = 0) -> tuple[torch.nn.Module, Preprocess]:
-    """The architecture of network ``name`` with seeded random weights (its library's default
-    initialisation), in eval mode, and the same preprocessing: the control that separates what a
-    network learned from what its architecture and read-out do to any input."""
+    """The architecture of network ``name`` with seeded random weights, in eval mode, and the same preprocessing.
+
+    The weights follow its library's default initialisation: the control that separates what a
+    network learned from what its architecture and read-out do to any input.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`NETWORKS`.
+    input_size : int
+        Input side in pixels.
+    seed : int
+        Seed of the weights.
+
+    Returns
+    -------
+    net : torch.nn.Module
+        The random network.
+    preprocess : Preprocess
+        Its preprocessing.
+    """
     if name not in NETWORKS:
         raise ValueError(f"network must be one of {NETWORKS}; got {name!r}")
     if name.startswith("efficientnet-lite0"):

@@ -38,8 +38,22 @@ def _transformers() -> Any:
 
 
 def load_sentence_encoder(name: str = "all-minilm-l6-v2", seed: int = 0) -> tuple[torch.nn.Module, Any]:
-    """``(model, tokenizer)`` of encoder ``name`` (one of :data:`ENCODERS`) in eval mode on the
-    CPU; ``seed`` draws the random twin's weights."""
+    """``(model, tokenizer)`` of encoder ``name`` in eval mode on the CPU.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`ENCODERS`.
+    seed : int
+        Seed of the random twin's weights.
+
+    Returns
+    -------
+    model : torch.nn.Module
+        The encoder.
+    tokenizer : transformers tokenizer
+        Its tokenizer.
+    """
     if name not in ENCODERS:
         raise ValueError(f"encoder must be one of {ENCODERS}; got {name!r}")
     try:
@@ -60,14 +74,45 @@ def load_sentence_encoder(name: str = "all-minilm-l6-v2", seed: int = 0) -> tupl
 
 
 def layer_names(model: torch.nn.Module) -> list[str]:
-    """``["embeddings", "layer1", ..., "layerL"]``: the read-outs :func:`embed_sentences` gives."""
+    """``["embeddings", "layer1", ..., "layerL"]``: the read-outs :func:`embed_sentences` gives.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The encoder (its ``config.num_hidden_layers``).
+
+    Returns
+    -------
+    list of str
+        Layer names.
+    """
     return ["embeddings"] + [f"layer{i}" for i in range(1, model.config.num_hidden_layers + 1)]
 
 
 @torch.no_grad()
 def embed_sentences(model: torch.nn.Module, tokenizer: Any, sentences: list[str], batch_size: int = 64, device: torch.device | str = "cpu") -> dict[str, np.ndarray]:
-    """``{layer: (n_sentences, hidden) float32}``: each layer's hidden states mean-pooled over
-    the sentence's tokens (special tokens included, padding excluded)."""
+    """Each layer's hidden states mean-pooled over the sentence's tokens.
+
+    Special tokens are included, padding excluded.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The encoder.
+    tokenizer : transformers tokenizer
+        Its tokenizer.
+    sentences : (n_sentences,) list of str
+        The sentences.
+    batch_size : int
+        Sentences per forward pass.
+    device : torch.device or str
+        Where the encoder runs.
+
+    Returns
+    -------
+    dict of str to (n_sentences, hidden) numpy.ndarray
+        float32 embedding per layer.
+    """
     model = model.to(device)
     names = layer_names(model)
     out: dict[str, list[np.ndarray]] = {n: [] for n in names}
@@ -81,7 +126,20 @@ def embed_sentences(model: torch.nn.Module, tokenizer: Any, sentences: list[str]
 
 
 def bag_of_tokens(tokenizer: Any, sentences: list[str]) -> np.ndarray:
-    """(n_sentences, vocabulary) float32: counts of each word piece (special tokens excluded)."""
+    """Counts of each word piece (special tokens excluded).
+
+    Parameters
+    ----------
+    tokenizer : transformers tokenizer
+        Tokenizer of the word pieces.
+    sentences : (n_sentences,) list of str
+        The sentences.
+
+    Returns
+    -------
+    (n_sentences, vocabulary) numpy.ndarray
+        float32 counts.
+    """
     counts = np.zeros((len(sentences), tokenizer.vocab_size), dtype=np.float32)
     for row, sentence in enumerate(sentences):
         ids = tokenizer(sentence, add_special_tokens=False)["input_ids"]

@@ -36,7 +36,18 @@ from ..runtime import make_generator
 
 
 def object_pairs(n_objects: int) -> np.ndarray:
-    """(n_objects (n_objects − 1) / 2, 2) int64: every pair (i, j), i < j, in row-major order."""
+    """Every pair (i, j), i < j, in row-major order.
+
+    Parameters
+    ----------
+    n_objects : int
+        Number of objects (at least 2).
+
+    Returns
+    -------
+    (n_objects (n_objects − 1) / 2, 2) numpy.ndarray
+        Object ids of each pair, int64.
+    """
     if n_objects < 2:
         raise ValueError(f"n_objects must be at least 2; got {n_objects}")
     i, j = np.triu_indices(n_objects, k=1)
@@ -49,7 +60,19 @@ def _unit(x: torch.Tensor) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class PairScores:
-    """Per-pair statistics, each (n_pairs,)."""
+    """Per-pair statistics.
+
+    Attributes
+    ----------
+    sum_similarity : (n_pairs,) numpy.ndarray
+        cs(a + b, ab).
+    baseline : (n_pairs,) numpy.ndarray
+        cs(a, b).
+    rank : (n_pairs,) numpy.ndarray
+        Rank of the pair's composite among all composites by cs to a + b (0: first).
+    similarity_matrix : (n_pairs, n_pairs) numpy.ndarray
+        cs(a[p] + b[p], ab[q]).
+    """
 
     sum_similarity: np.ndarray  # cs(a + b, ab)
     baseline: np.ndarray  # cs(a, b)
@@ -58,18 +81,34 @@ class PairScores:
 
     @property
     def gain(self) -> np.ndarray:
+        """``sum_similarity - baseline`` per pair: ``(n_pairs,)``."""
         return self.sum_similarity - self.baseline
 
     @property
     def top1(self) -> float:
+        """Fraction of pairs whose own composite ranks first."""
         return float(np.mean(self.rank == 0))
 
 
 def pair_scores(a: np.ndarray, b: np.ndarray, ab: np.ndarray, centred: bool = False) -> PairScores:
-    """Additivity statistics of ``a``, ``b``, ``ab``: each (n_pairs, dim), row p for pair p.
+    """Additivity statistics of ``a``, ``b``, ``ab``, row p for pair p.
 
-    ``centred``: subtract from every row the mean over all rows of a, b and ab (the stimulus
-    set's mean representation) before comparing.
+    Parameters
+    ----------
+    a : (n_pairs, dim) numpy.ndarray
+        Representation of the first object of each pair alone.
+    b : (n_pairs, dim) numpy.ndarray
+        Representation of the second object alone.
+    ab : (n_pairs, dim) numpy.ndarray
+        Representation of the composite.
+    centred : bool
+        Subtract from every row the mean over all rows of a, b and ab (the stimulus set's mean
+        representation) before comparing.
+
+    Returns
+    -------
+    PairScores
+        The statistics.
     """
     a_t, b_t, ab_t = (torch.as_tensor(np.asarray(x), dtype=torch.float64) for x in (a, b, ab))
     if not a_t.shape == b_t.shape == ab_t.shape or a_t.ndim != 2:
@@ -88,12 +127,26 @@ def pair_scores(a: np.ndarray, b: np.ndarray, ab: np.ndarray, centred: bool = Fa
 def object_bootstrap_means(values: np.ndarray, pairs: np.ndarray, n_boot: int = 2000, seed: int = 0) -> np.ndarray:
     """Bootstrap distribution of the mean of ``values`` over pairs, resampling objects.
 
-    ``values``: (n_pairs,) or (n_stats, n_pairs); ``pairs``: (n_pairs, 2) object ids. Each draw
-    samples the objects with replacement; pair (i, j) then counts c_i · c_j times (c: how often
-    each object was drawn), exactly as if the pairs of the resampled objects were listed.
-    A row (t, t) stands for a stimulus of its own (a user-supplied triplet) and counts c_t times:
-    the plain bootstrap over stimuli. Returns (n_boot,) or (n_stats, n_boot); draws where no pair
-    survives are dropped.
+    Each draw samples the objects with replacement; pair (i, j) then counts c_i · c_j times (c: how
+    often each object was drawn), exactly as if the pairs of the resampled objects were listed. A row
+    (t, t) stands for a stimulus of its own (a user-supplied triplet) and counts c_t times: the plain
+    bootstrap over stimuli. Draws where no pair survives are dropped.
+
+    Parameters
+    ----------
+    values : (n_pairs,) or (n_stats, n_pairs) numpy.ndarray
+        Per-pair values.
+    pairs : (n_pairs, 2) numpy.ndarray
+        Object ids of each pair.
+    n_boot : int
+        Bootstrap draws.
+    seed : int
+        Seed of the draws.
+
+    Returns
+    -------
+    (n_boot,) or (n_stats, n_boot) numpy.ndarray
+        Bootstrap means (fewer than ``n_boot`` when draws were dropped).
     """
     v = np.atleast_2d(np.asarray(values, dtype=np.float64))
     pairs = np.asarray(pairs, dtype=np.int64)
@@ -111,8 +164,26 @@ def object_bootstrap_means(values: np.ndarray, pairs: np.ndarray, n_boot: int = 
 
 
 def object_bootstrap(values: np.ndarray, pairs: np.ndarray, n_boot: int = 2000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
-    """Percentile interval (low, high) of the mean of ``values`` (n_pairs,) from
-    :func:`object_bootstrap_means`."""
+    """Percentile interval of the mean of ``values`` from :func:`object_bootstrap_means`.
+
+    Parameters
+    ----------
+    values : (n_pairs,) numpy.ndarray
+        Per-pair values.
+    pairs : (n_pairs, 2) numpy.ndarray
+        Object ids of each pair.
+    n_boot : int
+        Bootstrap draws.
+    seed : int
+        Seed of the draws.
+    level : float
+        Coverage of the interval.
+
+    Returns
+    -------
+    low, high : float
+        Bounds of the interval.
+    """
     draws = object_bootstrap_means(values, pairs, n_boot, seed)
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(draws, [tail, 100 - tail])
@@ -141,10 +212,25 @@ def _relabelled_pairs(pairs: np.ndarray, permutations: np.ndarray) -> np.ndarray
 def object_permutation_test(similarity_matrix: np.ndarray, pairs: np.ndarray, n_perm: int = 10_000, seed: int = 0) -> float:
     """One-sided p-value that composites are closer to their own sums than chance allows.
 
-    ``similarity_matrix``: (n_pairs, n_pairs), entry [p, q] = cs(sum of pair p, composite q).
-    Statistic: the mean of the diagonal. Null: the composites' object labels are exchangeable,
-    so pair p is compared with the composite of (π(i), π(j)) for a random permutation π of the
-    objects (which keeps the dependence between pairs that share an object).
+    Statistic: the mean of the diagonal. Null: the composites' object labels are exchangeable, so
+    pair p is compared with the composite of (π(i), π(j)) for a random permutation π of the objects
+    (which keeps the dependence between pairs that share an object).
+
+    Parameters
+    ----------
+    similarity_matrix : (n_pairs, n_pairs) numpy.ndarray
+        Entry [p, q] = cs(sum of pair p, composite q).
+    pairs : (n_pairs, 2) numpy.ndarray
+        Object ids of each pair; must contain every pair of the objects.
+    n_perm : int
+        Number of permutations.
+    seed : int
+        Seed of the permutations.
+
+    Returns
+    -------
+    float
+        The p-value.
     """
     s = np.asarray(similarity_matrix, dtype=np.float64)
     pairs = np.asarray(pairs, dtype=np.int64)
@@ -158,8 +244,22 @@ def object_permutation_test(similarity_matrix: np.ndarray, pairs: np.ndarray, n_
 
 
 def disjoint_pairs(pairs: np.ndarray, seed: int = 0) -> np.ndarray:
-    """Indices of a random set of pairs no two of which share an object (a perfect matching of
-    the objects when every pair is present; floor(n_objects / 2) pairs)."""
+    """Indices of a random set of pairs no two of which share an object.
+
+    A perfect matching of the objects when every pair is present: floor(n_objects / 2) pairs.
+
+    Parameters
+    ----------
+    pairs : (n_pairs, 2) numpy.ndarray
+        Object ids of each pair; must contain every pair of the objects.
+    seed : int
+        Seed of the matching.
+
+    Returns
+    -------
+    (floor(n_objects / 2),) numpy.ndarray
+        Row indices into ``pairs``.
+    """
     pairs = np.asarray(pairs, dtype=np.int64)
     n_objects = int(pairs.max()) + 1
     order = torch.randperm(n_objects, generator=make_generator(seed, 73)).numpy()
@@ -170,9 +270,22 @@ def disjoint_pairs(pairs: np.ndarray, seed: int = 0) -> np.ndarray:
 
 
 def paired_tests(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Two-sided p-values of the paired t-test and the Wilcoxon signed-rank test (exact for
-    small samples) of ``x`` (n,) against ``y`` (n,). With n pairs, Wilcoxon cannot go below
-    2 / 2**n."""
+    """Two-sided p-values of the paired t-test and the Wilcoxon signed-rank test.
+
+    Wilcoxon is exact for small samples; with n pairs it cannot go below 2 / 2**n.
+
+    Parameters
+    ----------
+    x : (n,) numpy.ndarray
+        First sample.
+    y : (n,) numpy.ndarray
+        Second sample, paired with ``x``.
+
+    Returns
+    -------
+    p_ttest, p_wilcoxon : float
+        The p-values (Wilcoxon 1 when ``x == y``).
+    """
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     t_p = float(stats.ttest_rel(x, y).pvalue)
     w_p = float(stats.wilcoxon(x, y, alternative="two-sided").pvalue) if np.any(x != y) else 1.0
@@ -182,10 +295,24 @@ def paired_tests(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 def composite_analogies(objects: np.ndarray, ab: np.ndarray, pairs: np.ndarray, centred: bool = True) -> np.ndarray:
     """Analogy arithmetic on composites: does f("i and j") − f(i) + f(k) retrieve "k and j"?
 
-    ``objects``: (n_objects, dim), a representation of each object alone; ``ab``: (n_pairs, dim)
-    composites. Every pair and every object k outside it, replacing either member, is one query;
-    the candidates are all composites except the source. Returns (n_queries,) ranks of the target
-    (0: retrieved first). ``centred`` subtracts the mean over objects and composites first.
+    Every pair and every object k outside it, replacing either member, is one query; the candidates
+    are all composites except the source.
+
+    Parameters
+    ----------
+    objects : (n_objects, dim) numpy.ndarray
+        A representation of each object alone.
+    ab : (n_pairs, dim) numpy.ndarray
+        Composites.
+    pairs : (n_pairs, 2) numpy.ndarray
+        Object ids of each composite.
+    centred : bool
+        Subtract the mean over objects and composites first.
+
+    Returns
+    -------
+    (n_queries,) numpy.ndarray
+        Rank of the target of each query (0: retrieved first).
     """
     o = torch.as_tensor(np.asarray(objects), dtype=torch.float64)
     c = torch.as_tensor(np.asarray(ab), dtype=torch.float64)
@@ -212,9 +339,25 @@ def composite_analogies(objects: np.ndarray, ab: np.ndarray, pairs: np.ndarray, 
 
 @dataclass(frozen=True)
 class AdditivitySummary:
-    """Every statistic of one representation space (means over pairs; intervals by
-    :func:`object_bootstrap`; p-values of the gain from :func:`paired_tests` on disjoint pairs;
-    ``p_permutation`` from :func:`object_permutation_test` on the centred similarities)."""
+    """Every statistic of one representation space.
+
+    Means over pairs; intervals by :func:`object_bootstrap`; p-values of the gain from
+    :func:`paired_tests` on disjoint pairs; ``p_permutation`` from :func:`object_permutation_test` on
+    the centred similarities.
+
+    Attributes
+    ----------
+    raw : PairScores
+        Scores of the raw representations.
+    centred : PairScores
+        Scores after subtracting the mean representation.
+    gain_raw_ci, gain_centred_ci : (2,) tuple of float
+        Bootstrap intervals of the mean raw and centred gain.
+    p_ttest, p_wilcoxon : float
+        p-values of the raw gain on disjoint pairs.
+    p_permutation : float
+        p-value of the object permutation test.
+    """
 
     raw: PairScores
     centred: PairScores
@@ -226,16 +369,38 @@ class AdditivitySummary:
 
     @property
     def gain_raw(self) -> float:
+        """Mean gain over pairs, raw representations."""
         return float(self.raw.gain.mean())
 
     @property
     def gain_centred(self) -> float:
+        """Mean gain over pairs, centred representations."""
         return float(self.centred.gain.mean())
 
 
 def summary_of_parts(a: np.ndarray, b: np.ndarray, ab: np.ndarray, pairs: np.ndarray, independent: np.ndarray, n_boot: int = 2000, n_perm: int = 10_000, seed: int = 0) -> AdditivitySummary:
-    """:class:`AdditivitySummary` of ``a``, ``b``, ``ab`` (n_pairs, dim) for ``pairs`` (n_pairs, 2);
-    ``independent``: indices of pairs that share no object (for the paired tests)."""
+    """:class:`AdditivitySummary` of ``a``, ``b``, ``ab``.
+
+    Parameters
+    ----------
+    a, b, ab : (n_pairs, dim) numpy.ndarray
+        The parts and composites, as in :func:`pair_scores`.
+    pairs : (n_pairs, 2) numpy.ndarray
+        Object ids of each pair.
+    independent : (n_independent,) numpy.ndarray
+        Indices of pairs that share no object (for the paired tests).
+    n_boot : int
+        Bootstrap draws.
+    n_perm : int
+        Permutations.
+    seed : int
+        Seed of both.
+
+    Returns
+    -------
+    AdditivitySummary
+        Every statistic.
+    """
     raw, centred = pair_scores(a, b, ab), pair_scores(a, b, ab, centred=True)
     p_t, p_w = paired_tests(raw.sum_similarity[independent], raw.baseline[independent])
     return AdditivitySummary(
@@ -268,6 +433,15 @@ class StimulusLayout:
         object representations.
     ``"phrases"``
         rows are the ``n_objects`` single phrases, then one composite per pair.
+
+    Attributes
+    ----------
+    kind : str
+        One of :data:`LAYOUTS`.
+    pairs : (n_pairs, 2) numpy.ndarray
+        Object ids of each item.
+    n_objects : int
+        Number of objects (0 for triplets).
     """
 
     kind: str
@@ -280,12 +454,35 @@ class StimulusLayout:
 
     @classmethod
     def triplets(cls, n_items: int) -> StimulusLayout:
-        """``n_items`` user triplets, each its own unit."""
+        """``n_items`` user triplets, each its own unit.
+
+        Parameters
+        ----------
+        n_items : int
+            Number of triplets.
+
+        Returns
+        -------
+        StimulusLayout
+            A ``"triplets"`` layout.
+        """
         return cls("triplets", np.stack([np.arange(n_items), np.arange(n_items)], axis=1), 0)
 
     def split(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-        """``x`` (n_rows, dim) -> ``a``, ``b``, ``ab`` (n_pairs, dim) and the object
-        representations (n_objects, dim; None for triplets)."""
+        """The parts, composites and object representations of ``x``.
+
+        Parameters
+        ----------
+        x : (n_rows, dim) numpy.ndarray
+            A representation laid out as this layout.
+
+        Returns
+        -------
+        a, b, ab : (n_pairs, dim) numpy.ndarray
+            Parts and composites.
+        objects : (n_objects, dim) numpy.ndarray or None
+            Object representations (None for triplets).
+        """
         if self.kind == "triplets":
             t = x.reshape(len(self.pairs), 3, -1)
             return t[:, 0], t[:, 1], t[:, 2], None
@@ -298,8 +495,28 @@ class StimulusLayout:
 
 
 def summary_of_rows(x: np.ndarray, layout: StimulusLayout, independent: np.ndarray, n_boot: int = 2000, n_perm: int = 10_000, seed: int = 0) -> AdditivitySummary:
-    """:func:`summary_of_parts` of one representation ``x`` (n_rows, dim) laid out as ``layout``
-    (in float64); ``independent``: indices of pairs that share no object."""
+    """:func:`summary_of_parts` of one representation ``x`` laid out as ``layout`` (in float64).
+
+    Parameters
+    ----------
+    x : (n_rows, dim) numpy.ndarray
+        The representation.
+    layout : StimulusLayout
+        Where parts and composites sit among the rows.
+    independent : (n_independent,) numpy.ndarray
+        Indices of pairs that share no object.
+    n_boot : int
+        Bootstrap draws.
+    n_perm : int
+        Permutations.
+    seed : int
+        Seed of both.
+
+    Returns
+    -------
+    AdditivitySummary
+        Every statistic.
+    """
     a, b, ab, _ = layout.split(np.asarray(x, dtype=np.float64))
     return summary_of_parts(a, b, ab, layout.pairs, independent, n_boot, n_perm, seed)
 
@@ -308,9 +525,25 @@ SUMMARY_COLUMNS = ("sum sim", "baseline", "gain", "gain (centred)", "centred CI"
 
 
 def summary_table(summaries: Mapping[tuple[str, str], AdditivitySummary], names: tuple[str, str] = ("network", "layer"), columns: Sequence[str] = SUMMARY_COLUMNS) -> pd.DataFrame:
-    """One row per summary (keyed by ``names``, e.g. network and layer) with ``columns`` of
-    :data:`SUMMARY_COLUMNS`: mean sum similarity and baseline (raw), mean gain raw and centred,
-    the centred gain's bootstrap interval, centred top-1 retrieval, and the three p-values."""
+    """One row per summary with ``columns`` of :data:`SUMMARY_COLUMNS`.
+
+    Mean sum similarity and baseline (raw), mean gain raw and centred, the centred gain's bootstrap
+    interval, centred top-1 retrieval, and the three p-values.
+
+    Parameters
+    ----------
+    summaries : mapping (str, str) -> AdditivitySummary
+        Summaries keyed by two names (e.g. network and layer).
+    names : (2,) tuple of str
+        Column names of the two keys.
+    columns : sequence of str
+        Columns to keep, among :data:`SUMMARY_COLUMNS`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per summary.
+    """
     unknown = set(columns) - set(SUMMARY_COLUMNS)
     if unknown:
         raise ValueError(f"columns must be among {SUMMARY_COLUMNS}, got {sorted(unknown)}")

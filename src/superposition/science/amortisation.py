@@ -29,16 +29,37 @@ from . import basis_pursuit
 
 @dataclass(frozen=True)
 class GridProblems:
-    """Every problem's data, ``n_replicates`` independent problems (dictionary and samples) per
-    grid cell, cell-major. ``cells``: (n_problems, 2) (delta, rho) as asked; ``replicate``:
-    (n_problems,) the replicate index; ``m``, ``k``: (n_problems,)
-    the integer sizes M = round(delta N) and K = max(1, round(rho M)); ``dictionaries``:
-    (n_problems, max_m, n_features) with zero rows beyond each problem's M; ``codes_train`` /
-    ``codes_eval``: (n_problems, n_samples, n_features) the ground-truth features; ``x_train`` /
-    ``x_eval``: (n_problems, n_samples, max_m) their mixtures, zero beyond M."""
+    """Every problem's data, ``n_replicates`` independent problems (dictionary and samples) per grid cell, cell-major.
+
+    Attributes
+    ----------
+    cells : (n_problems, 2) numpy.ndarray
+        (delta, rho) as asked.
+    replicate : (n_problems,) numpy.ndarray
+        The replicate index.
+    m, k : (n_problems,) numpy.ndarray
+        The integer sizes M = round(delta N) and K = max(1, round(rho M)).
+    dictionaries : (n_problems, max_m, n_features) torch.Tensor
+        Unit-norm columns, zero rows beyond each problem's M.
+    codes_train, codes_eval : (n_problems, n_samples, n_features) torch.Tensor
+        The ground-truth features.
+    x_train, x_eval : (n_problems, n_samples, max_m) torch.Tensor
+        Their mixtures, zero beyond M.
+    """
 
     def cell_means(self, values: np.ndarray) -> np.ndarray:
-        """(n_problems,) → (n_cells,): the mean over each cell's replicates."""
+        """The mean over each cell's replicates.
+
+        Parameters
+        ----------
+        values : (n_problems,) numpy.ndarray
+            One value per problem, cell-major.
+
+        Returns
+        -------
+        (n_cells,) numpy.ndarray
+            One mean per cell.
+        """
         return np.asarray(values).reshape(-1, int(self.replicate.max()) + 1).mean(axis=1)
 
     cells: np.ndarray
@@ -53,18 +74,58 @@ class GridProblems:
 
     @property
     def n_features(self) -> int:
+        """Number of features N (columns of the dictionaries)."""
         return int(self.dictionaries.shape[2])
 
 
 def sparse_nonnegative_codes(n_samples: int, n_features: int, probability: float, generator: torch.Generator) -> torch.Tensor:
-    """(n_samples, n_features) float32: each feature active with ``probability``, values U(0, 1)."""
+    """Each feature active with ``probability``, values U(0, 1).
+
+    Parameters
+    ----------
+    n_samples : int
+        Number of samples.
+    n_features : int
+        Number of features.
+    probability : float
+        Probability that a feature is active.
+    generator : torch.Generator
+        Random stream of the draws.
+
+    Returns
+    -------
+    (n_samples, n_features) torch.Tensor
+        Codes, float32.
+    """
     active = torch.rand((n_samples, n_features), generator=generator) < probability
     return active * torch.rand((n_samples, n_features), generator=generator)
 
 
 def grid_problems(n_features: int, deltas: list[float], rhos: list[float], n_train: int, n_eval: int, seed: int = 0, n_replicates: int = 1) -> GridProblems:
-    """The data of every (delta, rho) cell and replicate, each problem from its own stream
-    ``(seed, cell, replicate)``."""
+    """The data of every (delta, rho) cell and replicate, each problem from its own stream ``(seed, cell, replicate)``.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of features N.
+    deltas : list of float
+        Undersampling ratios M/N, in (0, 1].
+    rhos : list of float
+        Sparsity ratios K/M, in (0, 1].
+    n_train : int
+        Training samples per problem.
+    n_eval : int
+        Evaluation samples per problem.
+    seed : int
+        Seed of the grid.
+    n_replicates : int
+        Independent problems per cell (at least 1).
+
+    Returns
+    -------
+    GridProblems
+        The data.
+    """
     if not all(0 < d <= 1 for d in deltas) or not all(0 < r <= 1 for r in rhos):
         raise ValueError(f"deltas and rhos must lie in (0, 1]; got {deltas}, {rhos}")
     if n_replicates < 1:
@@ -91,9 +152,27 @@ def grid_problems(n_features: int, deltas: list[float], rhos: list[float], n_tra
 def dictionary_inference(dictionaries: torch.Tensor, m: np.ndarray, x: torch.Tensor, max_iter: int = 1000, tol: float = 1e-5, device: torch.device | str = "cpu") -> torch.Tensor:
     """Nonnegative basis pursuit of every sample against its cell's dictionary.
 
-    ``dictionaries``: (n_problems, max_m, n_features), zero beyond each problem's ``m``; ``x``:
-    (n_problems, n_samples, max_m). Problems of equal M are solved in one batched ADMM call.
-    Returns codes (n_problems, n_samples, n_features) float32.
+    Problems of equal M are solved in one batched ADMM call.
+
+    Parameters
+    ----------
+    dictionaries : (n_problems, max_m, n_features) torch.Tensor
+        Dictionaries, zero beyond each problem's ``m``.
+    m : (n_problems,) numpy.ndarray
+        Measurements of each problem.
+    x : (n_problems, n_samples, max_m) torch.Tensor
+        Mixtures.
+    max_iter : int
+        ADMM iterations at most.
+    tol : float
+        ADMM tolerance.
+    device : torch.device or str
+        Where the solver runs.
+
+    Returns
+    -------
+    (n_problems, n_samples, n_features) torch.Tensor
+        Codes, float32 on the CPU.
     """
     out = torch.empty(x.shape[0], x.shape[1], dictionaries.shape[2])
     for width in np.unique(m):
@@ -106,8 +185,22 @@ def dictionary_inference(dictionaries: torch.Tensor, m: np.ndarray, x: torch.Ten
 
 
 def learned_dictionaries(w_dec: torch.Tensor, m: np.ndarray) -> torch.Tensor:
-    """SAE decoders (n_problems, n_latents, max_m) → dictionaries (n_problems, max_m, n_latents)
-    with unit-norm columns within each problem's ``m`` (zero beyond; a dead all-zero column stays zero)."""
+    """SAE decoders as dictionaries with unit-norm columns within each problem's ``m``.
+
+    Zero beyond ``m``; a dead all-zero column stays zero.
+
+    Parameters
+    ----------
+    w_dec : (n_problems, n_latents, max_m) torch.Tensor
+        SAE decoder weights.
+    m : (n_problems,) numpy.ndarray
+        Measurements of each problem.
+
+    Returns
+    -------
+    (n_problems, max_m, n_latents) torch.Tensor
+        Dictionaries, float32 on the CPU.
+    """
     d = w_dec.detach().transpose(1, 2).clone().float().cpu()
     for c, width in enumerate(m):
         d[c, width:] = 0
@@ -115,11 +208,26 @@ def learned_dictionaries(w_dec: torch.Tensor, m: np.ndarray) -> torch.Tensor:
 
 
 def score_cells(truth: torch.Tensor, estimate: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-    """Recovery of every problem's ground truth: ``truth`` (n_problems, n_samples, n_features)
-    against ``estimate`` (n_problems, n_samples, n_latents). Returns ``(mcc, max_correlation)``,
-    each (n_problems,): the mean correlation coefficient (one-to-one matching) and the mean over features
-    of the best absolute correlation with any latent; 0 where every latent is silent. Features
-    that never fire on the evaluation samples are left out."""
+    """Recovery of every problem's ground truth.
+
+    The mean correlation coefficient (one-to-one matching) and the mean over features of the best
+    absolute correlation with any latent; 0 where every latent is silent. Features that never fire
+    on the evaluation samples are left out.
+
+    Parameters
+    ----------
+    truth : (n_problems, n_samples, n_features) torch.Tensor
+        Ground-truth features.
+    estimate : (n_problems, n_samples, n_latents) torch.Tensor
+        Recovered codes.
+
+    Returns
+    -------
+    mcc : (n_problems,) numpy.ndarray
+        Mean correlation coefficient.
+    max_correlation : (n_problems,) numpy.ndarray
+        Mean best absolute correlation.
+    """
     from ..metrics.recovery_scores import feature_latent_correlations, matched_correlation
 
     mcc, best = np.zeros(truth.shape[0]), np.zeros(truth.shape[0])

@@ -25,10 +25,10 @@ class BasisPursuitResult:
 
     Attributes
     ----------
-    x : torch.Tensor, (batch, n_features, n_problems)
+    x : (batch, n_features, n_problems) torch.Tensor
         The sparse iterate (exactly zero off its support).
-    converged : torch.Tensor of bool, (batch, n_problems)
-        Whether each problem met the stopping rule before ``max_iter``.
+    converged : (batch, n_problems) torch.Tensor
+        Boolean, whether each problem met the stopping rule before ``max_iter``.
     n_iter : int
         Iterations run (the batch stops when every problem has converged).
     """
@@ -64,6 +64,13 @@ class NullSpaceProjector:
         return self.null_proj @ v + self.x_ls
 
     def keep_columns(self, columns: torch.Tensor) -> None:
+        """Keep only the right-hand sides ``columns``.
+
+        Parameters
+        ----------
+        columns : (P_kept,) torch.Tensor
+            Indices into the current right-hand sides.
+        """
         self.y = self.y[:, :, columns]
         self.x_ls = self.x_ls[:, :, columns]
 
@@ -71,9 +78,21 @@ class NullSpaceProjector:
 def basis_pursuit_reference(a: NDArray[np.float64], y: NDArray[np.float64], nonnegative: bool = False) -> NDArray[np.float64]:
     """Plain reference: one basis-pursuit problem solved exactly as a linear program (HiGHS).
 
-    ``a``: (M, N), ``y``: (M,). Returns ``x``: (N,), the minimiser of ``||x||_1`` subject to
-    ``A x = y`` (and ``x >= 0`` when ``nonnegative``). Slow and exact: the oracle the batched
-    solver is tested and benchmarked against.
+    Slow and exact: the oracle the batched solver is tested and benchmarked against.
+
+    Parameters
+    ----------
+    a : (M, N) numpy.ndarray
+        Measurement matrix.
+    y : (M,) numpy.ndarray
+        Measurements.
+    nonnegative : bool
+        Add the constraint ``x >= 0``.
+
+    Returns
+    -------
+    (N,) numpy.ndarray
+        The minimiser of ``||x||_1`` subject to ``A x = y`` (and ``x >= 0`` when ``nonnegative``).
     """
     from scipy.optimize import linprog
 
@@ -88,9 +107,22 @@ def basis_pursuit_reference(a: NDArray[np.float64], y: NDArray[np.float64], nonn
 class AdmmState:
     """The iterates of batched basis-pursuit ADMM at a check point.
 
-    ``x``: feasible iterate (``A x = y``), ``z``: sparse iterate, ``u``: scaled dual, all
-    ``(batch, N, P)``; ``rho``: per-problem penalty ``(batch, 1, P)``; ``primal`` and ``dual``:
-    residual norms ``(batch, P)``; ``converged``: stopping rule met ``(batch, P)``.
+    Attributes
+    ----------
+    x : (batch, N, P) torch.Tensor
+        Feasible iterate (``A x = y``).
+    z : (batch, N, P) torch.Tensor
+        Sparse iterate.
+    u : (batch, N, P) torch.Tensor
+        Scaled dual.
+    rho : (batch, 1, P) torch.Tensor
+        Per-problem penalty.
+    primal, dual : (batch, P) torch.Tensor
+        Residual norms.
+    converged : (batch, P) torch.Tensor
+        Boolean, stopping rule met.
+    n_iter : int
+        Iterations run so far.
     """
 
     x: torch.Tensor
@@ -131,7 +163,18 @@ class BatchedAdmm:
         self.n_iter = 0
 
     def advance(self, n_steps: int) -> AdmmState:
-        """Run ``n_steps`` iterations; return the state with residuals of the last one."""
+        """Run ``n_steps`` iterations; return the state with residuals of the last one.
+
+        Parameters
+        ----------
+        n_steps : int
+            Iterations to run.
+
+        Returns
+        -------
+        AdmmState
+            The state after the last iteration (before the penalty update).
+        """
         x, z, u, rho = self.x, self.z, self.u, self.rho
         z_old = z
         for _ in range(n_steps):
@@ -160,7 +203,13 @@ class BatchedAdmm:
         return state
 
     def keep_columns(self, columns: torch.Tensor) -> None:
-        """Keep only the right-hand sides ``columns`` (indices into the current columns)."""
+        """Keep only the right-hand sides ``columns``.
+
+        Parameters
+        ----------
+        columns : (P_kept,) torch.Tensor
+            Indices into the current right-hand sides.
+        """
         self.project.keep_columns(columns)
         self.x, self.z, self.u, self.rho = (t[:, :, columns] for t in (self.x, self.z, self.u, self.rho))
 
@@ -178,7 +227,31 @@ def admm_iterations(
     """Run ADMM for basis pursuit on a batch, yielding the state every ``check_every`` steps.
 
     The consumer decides when to stop (by breaking out of the loop); the generator ends after
-    ``max_iter`` iterations. See :func:`basis_pursuit_admm` for the parameters.
+    ``max_iter`` iterations.
+
+    Parameters
+    ----------
+    a : (batch, M, N) torch.Tensor
+        Measurement matrices with full row rank (``M <= N``).
+    y : (batch, M, P) torch.Tensor
+        Measurements; column ``p`` of batch ``b`` is one problem with matrix ``a[b]``.
+    nonnegative : bool
+        Add the constraint ``x >= 0``.
+    max_iter : int
+        Iterations at most.
+    tol : float
+        Convergence tolerance (see :func:`basis_pursuit_admm`).
+    relaxation : float
+        Over-relaxation parameter in [1, 2).
+    penalty : float
+        Initial ADMM penalty.
+    check_every : int
+        Iterations between yielded states.
+
+    Yields
+    ------
+    AdmmState
+        The state at each check point.
     """
     admm = BatchedAdmm(a, y, nonnegative, relaxation, penalty, tol)
     while admm.n_iter < max_iter:
@@ -231,11 +304,19 @@ def basis_pursuit_admm(
 class RecoveryVerdict:
     """Whether basis pursuit recovers known codes, decided as early as the iterates allow.
 
-    ``recovered``: (batch, P) bool; ``decided``: (batch, P) bool, False where the verdict fell
-    back on the final error after ``max_iter``; ``certified``: (batch, P) bool, True where an
-    exact certificate (not convergence) settled the verdict; ``error``: (batch, P) relative error
-    of the solution at the decision (0 where success is certified: the solution is ``x_true``);
-    ``n_iter``: iterations run by the slowest problem.
+    Attributes
+    ----------
+    recovered : (batch, P) torch.Tensor
+        Boolean verdict.
+    decided : (batch, P) torch.Tensor
+        Boolean, False where the verdict fell back on the final error after ``max_iter``.
+    certified : (batch, P) torch.Tensor
+        Boolean, True where an exact certificate (not convergence) settled the verdict.
+    error : (batch, P) torch.Tensor
+        Relative error of the solution at the decision (0 where success is certified: the solution is
+        ``x_true``).
+    n_iter : int
+        Iterations run by the slowest problem.
     """
 
     recovered: torch.Tensor
@@ -272,7 +353,27 @@ def recovery_verdicts(
     Problems still undecided after ``max_iter`` get the verdict ``error < success_tol`` and
     ``decided = False``.
 
-    ``a``: (batch, M, N); ``x_true``: (batch, N, P).
+    Parameters
+    ----------
+    a : (batch, M, N) torch.Tensor
+        Measurement matrices.
+    x_true : (batch, N, P) torch.Tensor
+        Known sparse codes; ``y = a @ x_true``.
+    nonnegative : bool
+        Nonnegative codes (``x >= 0`` constraint) or signed.
+    success_tol : float
+        Relative l2 error below which a solution counts as recovery.
+    max_iter : int
+        Iterations at most.
+    check_every : int
+        Iterations between checks.
+    first_certificate : int
+        Iteration of the first success-certificate check.
+
+    Returns
+    -------
+    RecoveryVerdict
+        One verdict per problem.
     """
     y = a @ x_true
     a64, x64 = a.double(), x_true.double()
@@ -340,10 +441,29 @@ def sample_sparse_codes(
 ) -> torch.Tensor:
     """Random sparse codes with a given number of non-zeros per column.
 
-    ``n_nonzero``: (P,) integers. Returns ``(n_trials, n_features, P)``: each column has a
-    uniformly random support of size ``n_nonzero[p]`` and standard-normal values (their absolute
-    values when ``nonnegative``). Basis pursuit succeeds or fails depending only on the support
-    and the signs, not on the magnitudes.
+    Each column has a uniformly random support of size ``n_nonzero[p]`` and standard-normal values
+    (their absolute values when ``nonnegative``). Basis pursuit succeeds or fails depending only on
+    the support and the signs, not on the magnitudes.
+
+    Parameters
+    ----------
+    n_features : int
+        Code length N.
+    n_nonzero : (P,) torch.Tensor
+        Integer support size of each column.
+    n_trials : int
+        Number of codes per column.
+    nonnegative : bool
+        Take absolute values.
+    generator : torch.Generator
+        Random stream of the draws.
+    dtype : torch.dtype
+        Precision of the codes.
+
+    Returns
+    -------
+    (n_trials, n_features, P) torch.Tensor
+        The codes.
     """
     p = n_nonzero.numel()
     scores = torch.rand((n_trials, n_features, p), generator=generator, dtype=dtype)
@@ -358,13 +478,45 @@ def sample_sparse_codes(
 def gaussian_matrices(
     n_measurements: int, n_features: int, n_trials: int, generator: torch.Generator, dtype: torch.dtype = torch.float64
 ) -> torch.Tensor:
-    """Gaussian measurement matrices with ``N(0, 1/M)`` entries: ``(n_trials, M, N)``."""
+    """Gaussian measurement matrices with ``N(0, 1/M)`` entries.
+
+    Parameters
+    ----------
+    n_measurements : int
+        Rows M.
+    n_features : int
+        Columns N.
+    n_trials : int
+        Number of matrices.
+    generator : torch.Generator
+        Random stream of the draws.
+    dtype : torch.dtype
+        Precision of the matrices.
+
+    Returns
+    -------
+    (n_trials, M, N) torch.Tensor
+        The matrices.
+    """
     a = torch.randn((n_trials, n_measurements, n_features), generator=generator, dtype=dtype)
     return a / np.sqrt(n_measurements)
 
 
 def relative_error(x_hat: torch.Tensor, x_true: torch.Tensor) -> torch.Tensor:
-    """``||x_hat - x_true|| / ||x_true||`` per column: inputs ``(..., N, P)``, output ``(..., P)``."""
+    """``||x_hat - x_true|| / ||x_true||`` per column.
+
+    Parameters
+    ----------
+    x_hat : (..., N, P) torch.Tensor
+        Estimates.
+    x_true : (..., N, P) torch.Tensor
+        True codes.
+
+    Returns
+    -------
+    (..., P) torch.Tensor
+        Relative l2 errors.
+    """
     return torch.linalg.vector_norm(x_hat - x_true, dim=-2) / torch.linalg.vector_norm(x_true, dim=-2)
 
 
@@ -381,9 +533,33 @@ def phase_diagram_row(
     """The random problems of one row of a phase diagram, drawn on the CPU.
 
     ``M = round(delta N)`` and ``K = round(rho M)`` (clipped to [1, M]) per ``rho``; the stream is
-    seeded by ``(seed, row, nonnegative)``, so every device and every caller sees the same
-    problems. Returns ``a``: (n_trials, M, N) Gaussian matrices and ``x0``: (n_trials, N, n_rho)
-    sparse codes, one per ``rho`` sharing each trial's matrix.
+    seeded by ``(seed, row, nonnegative)``, so every device and every caller sees the same problems.
+
+    Parameters
+    ----------
+    n_features : int
+        Code length N.
+    delta : float
+        Undersampling ``M / N`` of the row.
+    rhos : (n_rho,) numpy.ndarray
+        Sparsities ``K / M``.
+    n_trials : int
+        Matrices per row.
+    nonnegative : bool
+        Nonnegative or signed codes.
+    seed : int
+        Seed of the diagram.
+    row : int
+        Index of the row.
+    dtype : torch.dtype
+        Precision of the problems.
+
+    Returns
+    -------
+    a : (n_trials, M, N) torch.Tensor
+        Gaussian matrices.
+    x0 : (n_trials, N, n_rho) torch.Tensor
+        Sparse codes, one per ``rho`` sharing each trial's matrix.
     """
     m = max(1, int(round(delta * n_features)))
     k = np.clip(np.round(np.asarray(rhos) * m).astype(np.int64), 1, m)
@@ -399,13 +575,19 @@ class PhaseDiagram:
 
     Attributes
     ----------
-    deltas : (n_delta,) ``M / N`` per row (after rounding ``M`` to an integer).
-    rhos : (n_delta, n_rho) ``K / M`` per cell (after rounding ``K``).
-    success : (n_delta, n_rho, n_trials) bool, recovery within ``success_tol``.
-    error : (n_delta, n_rho, n_trials) relative l2 error of the solution.
-    decided : (n_delta, n_rho, n_trials) bool, False where the verdict fell back on the final
-        error after ``max_iter`` (see :func:`recovery_verdicts`).
-    n_features, nonnegative, success_tol : the settings.
+    deltas : (n_delta,) numpy.ndarray
+        ``M / N`` per row (after rounding ``M`` to an integer).
+    rhos : (n_delta, n_rho) numpy.ndarray
+        ``K / M`` per cell (after rounding ``K``).
+    success : (n_delta, n_rho, n_trials) numpy.ndarray
+        Boolean, recovery within ``success_tol``.
+    error : (n_delta, n_rho, n_trials) numpy.ndarray
+        Relative l2 error of the solution.
+    decided : (n_delta, n_rho, n_trials) numpy.ndarray
+        Boolean, False where the verdict fell back on the final error after ``max_iter`` (see
+        :func:`recovery_verdicts`).
+    n_features, nonnegative, success_tol : int, bool, float
+        The settings.
     """
 
     deltas: NDArray[np.float64]
@@ -437,10 +619,38 @@ def phase_diagram(
 ) -> PhaseDiagram:
     """Empirical success of basis pursuit over a (delta, rho) grid.
 
-    For each ``delta`` (one batched solve per grid row), ``n_trials`` Gaussian matrices are drawn
-    and each is shared by one code per ``rho``, so the work is matrix-matrix products. Problems
-    are drawn on the CPU from streams seeded by ``(seed, row, sign)`` and then moved to
-    ``device``: the same problems on every device.
+    For each ``delta`` (one batched solve per grid row), ``n_trials`` Gaussian matrices are drawn and
+    each is shared by one code per ``rho``, so the work is matrix-matrix products. Problems are drawn
+    on the CPU from streams seeded by ``(seed, row, sign)`` and then moved to ``device``: the same
+    problems on every device.
+
+    Parameters
+    ----------
+    n_features : int
+        Code length N.
+    deltas : (n_delta,) numpy.ndarray
+        Undersampling ratios, in (0, 1].
+    rhos : (n_rho,) numpy.ndarray
+        Sparsity ratios, in (0, 1].
+    n_trials : int
+        Matrices per row.
+    nonnegative : bool
+        Nonnegative or signed codes.
+    seed : int
+        Seed of the problems.
+    device : torch.device or str
+        Where the solver runs.
+    dtype : torch.dtype
+        Precision of the problems.
+    success_tol : float
+        Relative error below which a trial succeeds.
+    max_iter : int
+        ADMM iterations at most.
+
+    Returns
+    -------
+    PhaseDiagram
+        Success, error and verdict status per trial.
     """
     deltas = np.asarray(deltas, dtype=np.float64)
     rhos = np.asarray(rhos, dtype=np.float64)
@@ -479,11 +689,24 @@ def phase_diagram(
 def fit_transition(rhos: NDArray[np.float64], success: NDArray[np.bool_], n_newton: int = 100) -> NDArray[np.float64]:
     """The 50% success point per row, by logistic regression of success on rho.
 
-    ``rhos``: (n_delta, n_rho) the rho of each cell; ``success``: (n_delta, n_rho, n_trials).
-    For each row, fits ``P(success) = 1 / (1 + exp(-(b0 + b1 rho)))`` by Newton's method
-    (all rows at once) and returns ``-b0 / b1``, shape ``(n_delta,)``. Rows whose successes and
-    failures do not overlap or cross inside the grid give the midpoint between the last success
-    and the first failure; rows with no success or no failure give NaN.
+    For each row, fits ``P(success) = 1 / (1 + exp(-(b0 + b1 rho)))`` by Newton's method (all rows at
+    once) and returns ``-b0 / b1``. Rows whose successes and failures do not overlap or cross inside
+    the grid give the midpoint between the last success and the first failure; rows with no success
+    or no failure give NaN.
+
+    Parameters
+    ----------
+    rhos : (n_delta, n_rho) numpy.ndarray
+        The rho of each cell.
+    success : (n_delta, n_rho, n_trials) numpy.ndarray
+        Boolean success of each trial.
+    n_newton : int
+        Newton iterations.
+
+    Returns
+    -------
+    (n_delta,) numpy.ndarray
+        The transition rho per row.
     """
     rhos = np.asarray(rhos, dtype=np.float64)
     success = np.asarray(success, dtype=bool)

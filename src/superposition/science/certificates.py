@@ -64,9 +64,20 @@ class DualCertificates:
     def holds(self, w: torch.Tensor, columns: torch.Tensor) -> torch.Tensor:
         """Which problems have a success certificate near the candidate duals ``w``.
 
-        ``w``: (batch, M, P_active), candidate duals for the columns ``columns`` (P_active,) of
-        ``x0``. Each candidate is moved to the nearest ``w`` with ``A_S' w = s`` and the strict
-        inequalities are checked. Returns (batch, P_active) bool.
+        Each candidate is moved to the nearest ``w`` with ``A_S' w = s`` and the strict inequalities are
+        checked.
+
+        Parameters
+        ----------
+        w : (batch, M, P_active) torch.Tensor
+            Candidate duals for the columns ``columns`` of ``x0``.
+        columns : (P_active,) torch.Tensor
+            Indices of those columns among the columns of ``x0``.
+
+        Returns
+        -------
+        (batch, P_active) torch.Tensor
+            Boolean, certificate holds.
         """
         batch, _, n_active = w.shape
         position = torch.full((int(columns.max()) + 1 if columns.numel() else 1,), -1, dtype=torch.long, device=w.device)
@@ -94,14 +105,31 @@ class DualCertificates:
 def better_feasible_point(a: torch.Tensor, y: torch.Tensor, x0: torch.Tensor, x: torch.Tensor, nonnegative: bool) -> torch.Tensor:
     """Failure certificates from candidate points ``x`` near the feasible set.
 
-    ``a``: (n, M, N), ``y``: (n, M), ``x0`` and ``x``: (n, N), all float64, one problem per row.
     The candidate is made exactly feasible by the least-norm correction supported on
     ``supp(x0) ∪ supp(x)`` (so a nonnegative candidate stays nonnegative off ``supp(x0)`` unless the
     correction is large), then it certifies failure if it satisfies ``A x = y`` (up to
     ``FEASIBILITY_TOL``), is nonnegative off ``supp(x0)`` for nonnegative codes, and beats ``x0``'s
     objective by ``OBJECTIVE_MARGIN`` relative (for nonnegative codes a short step from ``x0``
     towards it is then a better feasible point, so the objective compared is ``sum(point)``, negative
-    entries on ``supp(x0)`` included). Returns (n,) bool.
+    entries on ``supp(x0)`` included). All float64, one problem per row.
+
+    Parameters
+    ----------
+    a : (n, M, N) torch.Tensor
+        Measurement matrices.
+    y : (n, M) torch.Tensor
+        Measurements ``A x0``.
+    x0 : (n, N) torch.Tensor
+        Known codes.
+    x : (n, N) torch.Tensor
+        Candidate points.
+    nonnegative : bool
+        Nonnegative or signed codes.
+
+    Returns
+    -------
+    (n,) torch.Tensor
+        Boolean, failure certified.
     """
     free = (x0 != 0) | (x != 0)  # (n, N)
     residual = (a @ (x - x0)[:, :, None])[..., 0]  # A x - y, computed from A x0 = y

@@ -41,9 +41,16 @@ BEFORE, AFTER = "neuron→neuron", "SAE→SAE"
 class RepresentationBank:
     """The held-out representations of every unit, by kind.
 
-    ``neurons(unit)``: (n_samples, n_units); ``sae(unit, recipe, replicate)``: (n_samples,
-    n_latents), the codes of a trained SAE; ``random(unit)``: the codes of the untrained control.
     A recipe names one SAE configuration (a training recipe, a value of k).
+
+    Attributes
+    ----------
+    neurons : callable
+        ``neurons(unit)``: (n_samples, n_units) the unit's neurons.
+    sae : callable
+        ``sae(unit, recipe, replicate)``: (n_samples, n_latents), the codes of a trained SAE.
+    random : callable
+        ``random(unit)``: (n_samples, n_latents), the codes of the untrained control.
     """
 
     neurons: Callable[[Hashable], Any]
@@ -51,7 +58,24 @@ class RepresentationBank:
     random: Callable[[Hashable], Any]
 
     def get(self, kind: str, unit: Hashable, recipe: Hashable, replicate: int = 0) -> Any:
-        """One representation of ``unit``: ``kind`` is one of :data:`KINDS`."""
+        """One representation of ``unit``.
+
+        Parameters
+        ----------
+        kind : str
+            One of :data:`KINDS`.
+        unit : hashable
+            The unit.
+        recipe : hashable
+            The SAE recipe (for ``"sae"``).
+        replicate : int
+            The SAE replicate (for ``"sae"``).
+
+        Returns
+        -------
+        (n_samples, n_units or n_latents) array
+            The representation.
+        """
         if kind == "neurons":
             return self.neurons(unit)
         if kind == "sae":
@@ -61,8 +85,26 @@ class RepresentationBank:
         raise ValueError(f"representation kind must be one of {KINDS}, got {kind!r}")
 
     def pair(self, condition: tuple[str, str], units: tuple[Hashable, Hashable], recipe: Hashable, replicate: int = 0, n: int | None = None) -> tuple[Any, Any]:
-        """(source, target) of one condition ``(source kind, target kind)`` for ``units``
-        ``(source unit, target unit)``; the first ``n`` samples only when ``n`` is given."""
+        """(source, target) of one condition for ``units``.
+
+        Parameters
+        ----------
+        condition : (2,) tuple of str
+            ``(source kind, target kind)``.
+        units : (2,) tuple of hashable
+            ``(source unit, target unit)``.
+        recipe : hashable
+            The SAE recipe.
+        replicate : int
+            The SAE replicate.
+        n : int or None
+            Keep the first ``n`` samples only when given.
+
+        Returns
+        -------
+        source, target : (n_samples, ·) array
+            The two representations.
+        """
         source = self.get(condition[0], units[0], recipe, replicate)
         target = self.get(condition[1], units[1], recipe, replicate)
         return (source, target) if n is None else (source[:n], target[:n])
@@ -84,16 +126,26 @@ def score_conditions(
 
     Parameters
     ----------
-    bank : where the representations come from
-    conditions : name -> (source kind, target kind), e.g. ``{"SAE→SAE": ("sae", "sae")}``
-    cells : cell -> (source unit, target unit)
-    metric_names : names of :data:`superposition.metrics.compare.METRIC_NAMES`
-    recipe, replicate, n : the SAEs and the samples compared (see :meth:`RepresentationBank.pair`)
+    bank : RepresentationBank
+        Where the representations come from.
+    conditions : mapping str -> (str, str)
+        Name -> (source kind, target kind), e.g. ``{"SAE→SAE": ("sae", "sae")}``.
+    cells : mapping hashable -> (hashable, hashable)
+        Cell -> (source unit, target unit).
+    metric_names : sequence of str
+        Names of :data:`superposition.metrics.compare.METRIC_NAMES`.
+    recipe, replicate, n : hashable, int, int or None
+        The SAEs and the samples compared (see :meth:`RepresentationBank.pair`).
+    cell_name : str
+        Name of the cell column.
+    device : str or torch.device
+        Where the metrics compute.
 
     Returns
     -------
-    The rows of :func:`superposition.metrics.compare.score_pairs`, its ``pair`` column renamed
-    ``condition``, with columns ``cell_name``, ``recipe`` and ``replicate`` added.
+    pandas.DataFrame
+        The rows of :func:`superposition.metrics.compare.score_pairs`, its ``pair`` column renamed
+        ``condition``, with columns ``cell_name``, ``recipe`` and ``replicate`` added.
     """
     parts = [
         score_pairs({name: bank.pair(kinds, units, recipe, replicate, n)}, metric_names, device=device)
@@ -113,17 +165,23 @@ def change_table(scores: pd.DataFrame, cells: Sequence[Hashable], metric_labels:
 
     Parameters
     ----------
-    scores : rows of :func:`score_conditions` holding the neuron→neuron score of every (metric,
-        cell) (replicate 0) and the SAE→SAE score of every (metric, cell, replicate)
-    cells : the cells, in the order of the table
-    metric_labels : metric name -> its label in the table, in the order of the table
+    scores : pandas.DataFrame
+        Rows of :func:`score_conditions` holding the neuron→neuron score of every (metric, cell)
+        (replicate 0) and the SAE→SAE score of every (metric, cell, replicate).
+    cells : sequence of hashable
+        The cells, in the order of the table.
+    metric_labels : mapping str -> str
+        Metric name -> its label in the table, in the order of the table.
+    cell_name : str
+        Name of the cell column in ``scores`` and in the table.
 
     Returns
     -------
-    One row per (metric, cell), metrics outermost: ``metric`` (its label), ``cell_name``, the
-    scores before and after (the first replicate), ``change`` (after minus before, first
-    replicate), its ``relative change (%)``, the smallest and largest change over replicates and
-    their difference (``replicate spread``).
+    pandas.DataFrame
+        One row per (metric, cell), metrics outermost: ``metric`` (its label), ``cell_name``, the
+        scores before and after (the first replicate), ``change`` (after minus before, first
+        replicate), its ``relative change (%)``, the smallest and largest change over replicates and
+        their difference (``replicate spread``).
     """
     rows = []
     for metric, label in metric_labels.items():
@@ -144,17 +202,28 @@ def change_table(scores: pd.DataFrame, cells: Sequence[Hashable], metric_labels:
 def batched_sae_bank(hidden: torch.Tensor, units: Sequence[tuple[int, Hashable]], sae_units: Sequence[tuple[int, Hashable, Hashable, int]], saes: Saes, random_saes: Saes) -> RepresentationBank:
     """A :class:`RepresentationBank` of models trained side by side and one batch of SAEs on them.
 
+    The neurons of unit ``(w, s)`` are its first ``w`` columns; the codes of SAE ``(w, s, recipe,
+    replicate)`` are encoded from that model's padded activations when asked for; the random control
+    of a unit is the untrained twin of its first SAE (the first entry of ``sae_units`` with that width
+    and seed).
+
     Parameters
     ----------
-    hidden : (n_models, n_samples, max_width) held-out activations, model ``j`` zero-padded beyond its width
-    units : ``(width, seed)`` of each model, in the order of ``hidden``; a unit is such a pair
-    sae_units : ``(width, seed, recipe, replicate)`` of each SAE, in the order of ``saes``
-    saes, random_saes : the trained SAEs and the same SAEs at their initialisation
+    hidden : (n_models, n_samples, max_width) torch.Tensor
+        Held-out activations, model ``j`` zero-padded beyond its width.
+    units : (n_models,) sequence of (int, hashable)
+        ``(width, seed)`` of each model, in the order of ``hidden``; a unit is such a pair.
+    sae_units : (n_saes,) sequence of (int, hashable, hashable, int)
+        ``(width, seed, recipe, replicate)`` of each SAE, in the order of ``saes``.
+    saes : Saes
+        The trained SAEs.
+    random_saes : Saes
+        The same SAEs at their initialisation.
 
-    The neurons of unit ``(w, s)`` are its first ``w`` columns; the codes of SAE ``(w, s, recipe,
-    replicate)`` are encoded from that model's padded activations when asked for; the random
-    control of a unit is the untrained twin of its first SAE (the first entry of ``sae_units``
-    with that width and seed).
+    Returns
+    -------
+    RepresentationBank
+        The bank.
     """
     model_of = {unit: j for j, unit in enumerate(units)}
     row_of = {spec: i for i, spec in enumerate(sae_units)}
@@ -174,6 +243,20 @@ def batched_sae_bank(hidden: torch.Tensor, units: Sequence[tuple[int, Hashable]]
 
 
 def mapping_bank(neurons: Mapping[Hashable, Any], codes: Mapping[tuple[Hashable, Hashable, int], Any], random_codes: Mapping[Hashable, Any]) -> RepresentationBank:
-    """A :class:`RepresentationBank` of representations computed beforehand: ``neurons[unit]``,
-    ``codes[(unit, recipe, replicate)]`` and ``random_codes[unit]``."""
+    """A :class:`RepresentationBank` of representations computed beforehand.
+
+    Parameters
+    ----------
+    neurons : mapping unit -> (n_samples, n_units) array
+        ``neurons[unit]``.
+    codes : mapping (unit, recipe, replicate) -> (n_samples, n_latents) array
+        Codes of the trained SAEs.
+    random_codes : mapping unit -> (n_samples, n_latents) array
+        Codes of the untrained controls.
+
+    Returns
+    -------
+    RepresentationBank
+        The bank.
+    """
     return RepresentationBank(neurons=neurons.__getitem__, sae=lambda unit, recipe, replicate: codes[(unit, recipe, replicate)], random=random_codes.__getitem__)

@@ -72,7 +72,24 @@ def _as_cpu(x: torch.Tensor | np.ndarray, dtype: torch.dtype = torch.float64) ->
 
 
 def uniform_sphere(n_samples: int, d: int, generator: torch.Generator, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """Points uniform on the unit sphere: ``(n_samples, d)``, normalised standard normals."""
+    """Points uniform on the unit sphere: normalised standard normals.
+
+    Parameters
+    ----------
+    n_samples : int
+        Number of points.
+    d : int
+        Ambient dimension (at least 2): the sphere ``S^{d-1}``.
+    generator : torch.Generator
+        Random stream of the draws.
+    dtype : torch.dtype
+        Precision of the result (drawn in float64).
+
+    Returns
+    -------
+    (n_samples, d) torch.Tensor
+        Unit-norm rows.
+    """
     _check_dim(d)
     x = torch.randn((n_samples, d), generator=generator, dtype=torch.float64)
     return (x / torch.linalg.vector_norm(x, dim=-1, keepdim=True)).to(dtype)
@@ -90,13 +107,31 @@ def _laplace_noise(shape: tuple[int, ...], scale: float, generator: torch.Genera
 
 
 def cluster_centres(n_clusters: int, d: int, generator: torch.Generator, kind: str = "uniform", scale: float = 1.0) -> torch.Tensor:
-    """Cluster vectors ``v_c`` on the unit sphere: ``(n_clusters, d)`` float32.
+    """Cluster vectors ``v_c`` on the unit sphere.
 
     - ``"uniform"``: uniform on the sphere (csi ``m_p = 0``, the paper's default);
     - ``"laplace"``: ``e_1`` plus independent Laplace(0, ``scale``) noise per coordinate,
       projected to the sphere (csi ``m_p = 1``, scale 1);
     - ``"normal"``: ``e_1`` plus independent N(0, ``scale^2``) noise, projected (csi ``m_p = 2``,
       scale 1).
+
+    Parameters
+    ----------
+    n_clusters : int
+        Number of clusters (at least 1).
+    d : int
+        Latent dimension (at least 2).
+    generator : torch.Generator
+        Random stream of the draws.
+    kind : {"uniform", "laplace", "normal"}
+        Distribution of the centres (:data:`CENTRE_KINDS`).
+    scale : float
+        Noise scale of the Laplace and normal kinds (positive).
+
+    Returns
+    -------
+    (n_clusters, d) torch.Tensor
+        Unit-norm centres, float32.
     """
     _check_dim(d)
     if n_clusters < 1:
@@ -162,12 +197,25 @@ def _householder_from_e1(x: torch.Tensor, mu: torch.Tensor) -> torch.Tensor:
 
 
 def sample_vmf(mu: torch.Tensor, kappa: float, generator: torch.Generator) -> torch.Tensor:
-    """Exact von Mises-Fisher samples, one per row of ``mu``: ``(n, d)`` in ``mu``'s dtype.
+    """Exact von Mises-Fisher samples, one per row of ``mu``.
 
-    ``mu``: (n, d) unit vectors (the mean directions); ``kappa >= 0`` (0: uniform). The component
-    along ``e_1`` comes from Wood's rejection sampler (:func:`_wood_weights`), the rest is uniform
-    on the orthogonal sphere, and a Householder reflection maps ``e_1`` to each row's ``mu``.
-    Computed in float64 on the CPU.
+    The component along ``e_1`` comes from Wood's rejection sampler (:func:`_wood_weights`), the rest
+    is uniform on the orthogonal sphere, and a Householder reflection maps ``e_1`` to each row's
+    ``mu``. Computed in float64 on the CPU.
+
+    Parameters
+    ----------
+    mu : (n, d) torch.Tensor
+        Unit vectors, the mean directions.
+    kappa : float
+        Concentration, ``>= 0`` (0: uniform).
+    generator : torch.Generator
+        Random stream of the draws.
+
+    Returns
+    -------
+    (n, d) torch.Tensor
+        Samples, in ``mu``'s dtype and on its device.
     """
     _check_kappa(kappa)
     mu = torch.as_tensor(mu)
@@ -189,6 +237,16 @@ def csi_scale(kappa: float) -> float:
     """The scale csi gives its Laplace and normal conditionals for ``c_param = kappa``: ``kappa / 10``.
 
     Note the direction: a larger ``kappa`` spreads these conditionals *more*, the opposite of the vMF.
+
+    Parameters
+    ----------
+    kappa : float
+        csi's ``c_param``.
+
+    Returns
+    -------
+    float
+        ``kappa / 10``.
     """
     return kappa / 10.0
 
@@ -196,17 +254,33 @@ def csi_scale(kappa: float) -> float:
 def sample_latents(
     centres: torch.Tensor, labels: torch.Tensor, kappa: float, generator: torch.Generator, kind: str = "vmf", scale: float | None = None
 ) -> torch.Tensor:
-    """Latents around their cluster vectors: ``(n, d)`` float32.
-
-    ``centres``: (n_clusters, d) unit rows; ``labels``: (n,) cluster of each sample.
+    """Latents around their cluster vectors.
 
     - ``"vmf"``: ``z ~ vMF(v_c, kappa)`` (:func:`sample_vmf`; csi ``c_p = 0``);
     - ``"laplace"``: ``v_c`` plus independent Laplace(0, ``scale``) noise, projected to the sphere
       (csi ``c_p = 1``);
     - ``"normal"``: ``v_c`` plus independent N(0, ``scale^2``) noise, projected (csi ``c_p = 2``).
 
-    ``scale`` (Laplace, normal): default :func:`csi_scale` of ``kappa``, csi's ``c_param / 10``
-    (1 at the default ``kappa = 10``). Ignored for the vMF.
+    Parameters
+    ----------
+    centres : (n_clusters, d) torch.Tensor
+        Unit-norm cluster vectors.
+    labels : (n,) torch.Tensor
+        Cluster of each sample, in ``[0, n_clusters)``.
+    kappa : float
+        Concentration of the vMF, ``>= 0``.
+    generator : torch.Generator
+        Random stream of the draws.
+    kind : {"vmf", "laplace", "normal"}
+        Conditional distribution (:data:`CONDITIONAL_KINDS`).
+    scale : float or None
+        Noise scale (Laplace, normal): default :func:`csi_scale` of ``kappa``, csi's
+        ``c_param / 10`` (1 at the default ``kappa = 10``). Ignored for the vMF.
+
+    Returns
+    -------
+    (n, d) torch.Tensor
+        Unit-norm latents, float32.
     """
     if kind not in CONDITIONAL_KINDS:
         raise ValueError(f"conditional kind must be one of {CONDITIONAL_KINDS}; got {kind!r}")
@@ -237,7 +311,27 @@ def sample_dataset(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Labels uniform over the clusters, then latents around them.
 
-    Returns ``z``: (n_samples, d) float32 and ``labels``: (n_samples,) int64.
+    Parameters
+    ----------
+    n_samples : int
+        Number of samples.
+    centres : (n_clusters, d) torch.Tensor
+        Unit-norm cluster vectors.
+    kappa : float
+        Concentration, as in :func:`sample_latents`.
+    generator : torch.Generator
+        Random stream of the draws.
+    kind : {"vmf", "laplace", "normal"}
+        Conditional distribution, as in :func:`sample_latents`.
+    scale : float or None
+        Noise scale, as in :func:`sample_latents`.
+
+    Returns
+    -------
+    z : (n_samples, d) torch.Tensor
+        Latents, float32.
+    labels : (n_samples,) torch.Tensor
+        Cluster labels, int64.
     """
     labels = torch.randint(0, torch.as_tensor(centres).shape[0], (n_samples,), generator=generator)
     return sample_latents(centres, labels, kappa, generator, kind, scale), labels
@@ -253,12 +347,17 @@ class InvertibleMlp:
 
     Attributes
     ----------
-    weights : (n_layers, d, d), ``torch.nn.Linear`` convention: layer ``i`` maps ``x`` to
-        ``x @ weights[i].T``; every column has unit L2 norm
-    negative_slope : slope of the LeakyReLU for negative inputs (0.2)
-    condition_numbers : (n_layers,) 2-norm condition number of each layer
-    threshold : condition numbers of accepted candidates are at most this
-    pool_size : how many candidate matrices were drawn
+    weights : (n_layers, d, d) torch.Tensor
+        ``torch.nn.Linear`` convention: layer ``i`` maps ``x`` to ``x @ weights[i].T``; every column
+        has unit L2 norm.
+    negative_slope : float
+        Slope of the LeakyReLU for negative inputs (0.2).
+    condition_numbers : (n_layers,) torch.Tensor
+        2-norm condition number of each layer.
+    threshold : float
+        Condition numbers of accepted candidates are at most this.
+    pool_size : int
+        How many candidate matrices were drawn.
     """
 
     weights: torch.Tensor
@@ -268,7 +367,18 @@ class InvertibleMlp:
     pool_size: int
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        """``g(z)``: (..., d) in ``z``'s dtype."""
+        """``g(z)``.
+
+        Parameters
+        ----------
+        z : (..., d) torch.Tensor
+            Latents.
+
+        Returns
+        -------
+        (..., d) torch.Tensor
+            Observations, in ``z``'s dtype.
+        """
         weights = self.weights.to(device=z.device, dtype=z.dtype)
         x = z
         for i in range(weights.shape[0]):
@@ -280,7 +390,18 @@ class InvertibleMlp:
     __call__ = forward
 
     def inverse(self, x: torch.Tensor) -> torch.Tensor:
-        """``g^{-1}(x)``: (..., d); the matrices are inverted in float64."""
+        """``g^{-1}(x)``; the matrices are inverted in float64.
+
+        Parameters
+        ----------
+        x : (..., d) torch.Tensor
+            Observations.
+
+        Returns
+        -------
+        (..., d) torch.Tensor
+            Latents, in ``x``'s dtype.
+        """
         inverses = torch.linalg.inv(self.weights.to(torch.float64)).to(device=x.device, dtype=x.dtype)
         z = x
         for i in reversed(range(inverses.shape[0])):
@@ -311,8 +432,28 @@ def invertible_mlp(
     the pool's condition numbers, but never below its ``n_layers``-th smallest; the layers are the
     first ``n_layers`` candidates (in draw order) at or below it. csi uses ``quantile = 0`` (a layer
     must beat the best of 25,000 random matrices): here, with the default 0, the layers are the
-    ``n_layers`` best of the pool. ``pool_size`` is capped so that ``pool_size * d^2`` stays below
-    :data:`MAX_POOL_ENTRIES` (10,000 candidates at d = 20).
+    ``n_layers`` best of the pool.
+
+    Parameters
+    ----------
+    d : int
+        Dimension of latents and observations (at least 2).
+    generator : torch.Generator
+        Random stream of the candidates.
+    n_layers : int
+        Number of linear maps (at least 1).
+    negative_slope : float
+        LeakyReLU slope (positive, for ``g`` to be invertible).
+    pool_size : int
+        Candidate matrices; capped so that ``pool_size * d^2`` stays below :data:`MAX_POOL_ENTRIES`
+        (10,000 candidates at d = 20).
+    quantile : float
+        Quantile of the pool's condition numbers used as threshold, in [0, 1].
+
+    Returns
+    -------
+    InvertibleMlp
+        The generator, float32 weights.
     """
     _check_dim(d)
     if n_layers < 1:
@@ -336,9 +477,21 @@ def invertible_mlp(
 
 
 def mixing_linear_r2(mixing: InvertibleMlp, z: torch.Tensor) -> float:
-    """How linear ``g`` is: R^2 of ``z`` (n, d) from ``x = g(z)`` by linear regression.
+    """How linear ``g`` is: R^2 of ``z`` from ``x = g(z)`` by linear regression.
 
     Fitted on the first half of the rows, scored on the second (as csi prints at start-up).
+
+    Parameters
+    ----------
+    mixing : InvertibleMlp
+        The generator ``g``.
+    z : (n, d) torch.Tensor
+        Latents.
+
+    Returns
+    -------
+    float
+        Test R^2.
     """
     x = mixing(torch.as_tensor(z, dtype=torch.float64))
     half = z.shape[0] // 2
@@ -352,7 +505,19 @@ def mixing_linear_r2(mixing: InvertibleMlp, z: torch.Tensor) -> float:
 def bayes_logits(z: torch.Tensor, centres: torch.Tensor, kappa: float) -> torch.Tensor:
     """Log-posterior up to a constant under vMF conditionals and equal priors: ``kappa z v_c^T``.
 
-    ``z``: (n, d); ``centres``: (n_clusters, d). Returns (n, n_clusters) float64.
+    Parameters
+    ----------
+    z : (n, d) torch.Tensor
+        Latents.
+    centres : (n_clusters, d) torch.Tensor
+        Cluster vectors.
+    kappa : float
+        Concentration, ``>= 0``.
+
+    Returns
+    -------
+    (n, n_clusters) torch.Tensor
+        Logits, float64 on the CPU.
     """
     _check_kappa(kappa)
     return kappa * _as_cpu(z) @ _as_cpu(centres).T
@@ -361,10 +526,28 @@ def bayes_logits(z: torch.Tensor, centres: torch.Tensor, kappa: float) -> torch.
 def bayes_cross_entropy(z: torch.Tensor, labels: torch.Tensor, centres: torch.Tensor, kappa: float, kind: str = "vmf") -> float:
     """Cross-entropy of the Bayes-optimal classifier on the samples ``(z, labels)``.
 
-    ``z``: (n, d); ``labels``: (n,); ``centres``: (n_clusters, d). The mean over samples of
-    ``-log softmax(kappa z @ centres.T)[label]``: on fresh samples, a Monte Carlo estimate of the
-    lowest cross-entropy any encoder can reach. Only for ``kind = "vmf"``: for Laplace or normal
-    conditionals the posterior is not linear in ``z`` and is not computed (``ValueError``).
+    The mean over samples of ``-log softmax(kappa z @ centres.T)[label]``: on fresh samples, a Monte
+    Carlo estimate of the lowest cross-entropy any encoder can reach. Only for ``kind = "vmf"``: for
+    Laplace or normal conditionals the posterior is not linear in ``z`` and is not computed
+    (``ValueError``).
+
+    Parameters
+    ----------
+    z : (n, d) torch.Tensor
+        Latents.
+    labels : (n,) torch.Tensor
+        Cluster labels.
+    centres : (n_clusters, d) torch.Tensor
+        Cluster vectors.
+    kappa : float
+        Concentration.
+    kind : str
+        Conditional distribution; must be ``"vmf"``.
+
+    Returns
+    -------
+    float
+        Mean cross-entropy.
     """
     if kind != "vmf":
         raise ValueError(f"kind must be 'vmf' for the Bayes optimum (Laplace and normal conditionals have no posterior linear in z); got {kind!r}")
@@ -386,14 +569,18 @@ class Encoders:
 
     Attributes
     ----------
-    weights : per layer ``(n_instances, width_in, width_out)``: d -> hidden ... -> n_out
-    biases : per layer ``(n_instances, width_out)``
-    classifier : (n_instances, n_out, n_clusters), no bias
-    gains, shifts : per hidden layer ``(n_instances, width_out)``, the affine part of the layer
-        normalisation (empty lists without one)
-    layer_norm : normalise each hidden layer per sample (``torch.nn.LayerNorm``, before the
-        activation) or not
-    negative_slope : LeakyReLU slope between layers (0.01, torch's default, as in csi's encoder)
+    weights : list of (n_instances, width_in, width_out) torch.Tensor
+        One per layer: d -> hidden ... -> n_out.
+    biases : list of (n_instances, width_out) torch.Tensor
+        One per layer.
+    classifier : (n_instances, n_out, n_clusters) torch.Tensor
+        Linear classifier, no bias.
+    gains, shifts : list of (n_instances, width_out) torch.Tensor
+        One per hidden layer, the affine part of the layer normalisation (empty lists without one).
+    layer_norm : bool
+        Normalise each hidden layer per sample (``torch.nn.LayerNorm``, before the activation) or not.
+    negative_slope : float
+        LeakyReLU slope between layers (0.01, torch's default, as in csi's encoder).
     """
 
     weights: list[torch.Tensor]
@@ -406,13 +593,32 @@ class Encoders:
 
     @property
     def n_instances(self) -> int:
+        """Number of instances (encoders) in the batch."""
         return self.classifier.shape[0]
 
     def parameters(self) -> list[torch.Tensor]:
+        """The trainable tensors.
+
+        Returns
+        -------
+        list of torch.Tensor
+            Weights, biases, classifier, gains and shifts.
+        """
         return [*self.weights, *self.biases, self.classifier, *self.gains, *self.shifts]
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Representations ``h = f(x)``: (n_instances, batch, n_out); ``x``: (batch, d) or (n_instances, batch, d)."""
+        """Representations ``h = f(x)``.
+
+        Parameters
+        ----------
+        x : (batch, d) or (n_instances, batch, d) torch.Tensor
+            Observations (2-D: shared by all instances).
+
+        Returns
+        -------
+        (n_instances, batch, n_out) torch.Tensor
+            Representations.
+        """
         h = x if x.ndim == 3 else x[None]
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):
             h = h @ w + b[:, None, :]
@@ -423,11 +629,33 @@ class Encoders:
         return h
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
-        """Class logits ``W f(x)``: (n_instances, batch, n_clusters)."""
+        """Class logits ``W f(x)``.
+
+        Parameters
+        ----------
+        x : (batch, d) or (n_instances, batch, d) torch.Tensor
+            Observations.
+
+        Returns
+        -------
+        (n_instances, batch, n_clusters) torch.Tensor
+            Logits.
+        """
         return self.encode(x) @ self.classifier
 
     def select(self, rows: Sequence[int]) -> Encoders:
-        """The instances ``rows``, as a smaller batch (copies)."""
+        """The instances ``rows``, as a smaller batch (copies).
+
+        Parameters
+        ----------
+        rows : (n_selected,) sequence of int
+            Indices of the instances to keep.
+
+        Returns
+        -------
+        Encoders
+            The selected instances.
+        """
         index = torch.as_tensor(list(rows), device=self.classifier.device)
         return Encoders(
             [w[index] for w in self.weights],
@@ -452,13 +680,34 @@ def init_encoders(
 ) -> Encoders:
     """Untrained encoders, one per seed, with torch's ``nn.Linear`` initialisation.
 
-    Every weight and bias is uniform on ``[-1/sqrt(fan_in), 1/sqrt(fan_in)]``. Instance ``j``
-    draws from the stream ``make_generator(seeds[j])``: the same encoder whatever is trained beside
-    it. ``n_out``: the representation's dimension (default ``d``; smaller shows M < d).
-    ``hidden``: widths of the hidden layers (csi's much larger encoder: :func:`csi_hidden`).
-    ``layer_norm``: a per-sample LayerNorm (gain 1, shift 0 at init) on every hidden layer, before
-    the LeakyReLU; it stands in for csi's BatchNorm, keeps instances and samples independent, and
-    (d = 5, 100 clusters) reaches a given R^2 in fewer steps than no normalisation.
+    Every weight and bias is uniform on ``[-1/sqrt(fan_in), 1/sqrt(fan_in)]``. Instance ``j`` draws
+    from the stream ``make_generator(seeds[j])``: the same encoder whatever is trained beside it.
+
+    Parameters
+    ----------
+    d : int
+        Input dimension (at least 2).
+    n_clusters : int
+        Number of classes (at least 2).
+    seeds : (n_instances,) sequence of int
+        One seed per instance.
+    n_out : int or None
+        The representation's dimension (default ``d``; smaller shows M < d).
+    hidden : sequence of int
+        Widths of the hidden layers (csi's much larger encoder: :func:`csi_hidden`).
+    layer_norm : bool
+        A per-sample LayerNorm (gain 1, shift 0 at init) on every hidden layer, before the LeakyReLU;
+        it stands in for csi's BatchNorm, keeps instances and samples independent, and (d = 5, 100
+        clusters) reaches a given R^2 in fewer steps than no normalisation.
+    device : torch.device or str
+        Where the tensors live.
+    dtype : torch.dtype
+        Precision of the tensors.
+
+    Returns
+    -------
+    Encoders
+        The untrained encoders.
     """
     _check_dim(d)
     n_out = d if n_out is None else n_out
@@ -491,7 +740,18 @@ def init_encoders(
 
 
 def csi_hidden(d: int) -> tuple[int, ...]:
-    """csi's encoder widths for ``d`` latents: ``(10d, 50d, 50d, 50d, 50d, 10d)``."""
+    """csi's encoder widths for ``d`` latents: ``(10d, 50d, 50d, 50d, 50d, 10d)``.
+
+    Parameters
+    ----------
+    d : int
+        Latent dimension (at least 2).
+
+    Returns
+    -------
+    (6,) tuple of int
+        Hidden widths.
+    """
     _check_dim(d)
     return (10 * d, 50 * d, 50 * d, 50 * d, 50 * d, 10 * d)
 
@@ -502,13 +762,17 @@ class TrainingHistory:
 
     Attributes
     ----------
-    steps : (n_evals,) optimiser steps taken before each evaluation
-    train_loss : (n_evals, n_instances) mean training cross-entropy over the steps since the
-        previous evaluation (NaN at step 0)
-    test_loss : (n_evals, n_instances) cross-entropy on the held-out set
-    r2 : (n_evals, n_instances) linear R^2 of ``z`` from ``f(g(z))`` on the held-out set (fitted on
-        its first half, scored on its second)
-    bayes_loss : cross-entropy of the Bayes-optimal classifier on the held-out set (vMF), else None
+    steps : (n_evals,) numpy.ndarray
+        Optimiser steps taken before each evaluation.
+    train_loss : (n_evals, n_instances) numpy.ndarray
+        Mean training cross-entropy over the steps since the previous evaluation (NaN at step 0).
+    test_loss : (n_evals, n_instances) numpy.ndarray
+        Cross-entropy on the held-out set.
+    r2 : (n_evals, n_instances) numpy.ndarray
+        Linear R^2 of ``z`` from ``f(g(z))`` on the held-out set (fitted on its first half, scored on
+        its second).
+    bayes_loss : float or None
+        Cross-entropy of the Bayes-optimal classifier on the held-out set (vMF), else None.
     """
 
     steps: np.ndarray
@@ -549,11 +813,44 @@ def train_encoders(
 
     Each step draws ``batch_size`` labels and latents (:func:`sample_dataset`), maps them through
     ``mixing`` and takes one Adam step on the sum over instances of each instance's mean
-    cross-entropy (Adam is per-parameter, so each instance trains as it would alone).
-    ``data_seed``: one int for batches shared by all instances (they then differ only by their
-    init), or one seed per instance for a data stream each. Batches come from the stream
-    ``make_generator(seed, 0)``; the held-out set of ``n_eval`` samples, the same at every
-    evaluation, from ``make_generator(seed, 1)`` of the first seed.
+    cross-entropy (Adam is per-parameter, so each instance trains as it would alone). Batches come
+    from the stream ``make_generator(seed, 0)``; the held-out set of ``n_eval`` samples, the same at
+    every evaluation, from ``make_generator(seed, 1)`` of the first seed.
+
+    Parameters
+    ----------
+    encoders : Encoders
+        The instances to train.
+    mixing : InvertibleMlp
+        The generator ``g``, acting on ``d`` dimensions.
+    centres : (n_clusters, d) torch.Tensor
+        Cluster vectors, one per logit.
+    kappa : float
+        Concentration of the conditionals.
+    n_steps : int
+        Optimisation steps (``>= 0``).
+    data_seed : int or (n_instances,) sequence of int
+        One int for batches shared by all instances (they then differ only by their init), or one
+        seed per instance for a data stream each.
+    kind : {"vmf", "laplace", "normal"}
+        Conditional distribution.
+    scale : float or None
+        Noise scale of the Laplace and normal conditionals (see :func:`sample_latents`).
+    batch_size : int
+        Samples per step.
+    lr : float
+        Adam learning rate.
+    eval_every : int
+        Evaluate every this many steps (and at the last step).
+    n_eval : int
+        Size of the held-out set (at least 4).
+    desc : str
+        Label of the progress bar.
+
+    Returns
+    -------
+    TrainingHistory
+        Losses and R^2 at each evaluation.
     """
     if kind not in CONDITIONAL_KINDS:
         raise ValueError(f"conditional kind must be one of {CONDITIONAL_KINDS}; got {kind!r}")
@@ -636,10 +933,21 @@ def _regression_inputs(
 
 
 def r2_score(target: torch.Tensor, prediction: torch.Tensor) -> torch.Tensor:
-    """R^2 averaged uniformly over target dimensions, as sklearn's ``r2_score``: (n_instances,).
+    """R^2 averaged uniformly over target dimensions, as sklearn's ``r2_score``.
 
-    ``target``, ``prediction``: (n_instances, n, q). A constant target dimension scores 1 when
-    predicted exactly, else 0 (sklearn's ``force_finite``).
+    A constant target dimension scores 1 when predicted exactly, else 0 (sklearn's ``force_finite``).
+
+    Parameters
+    ----------
+    target : (n_instances, n, q) torch.Tensor
+        True values.
+    prediction : (n_instances, n, q) torch.Tensor
+        Predicted values.
+
+    Returns
+    -------
+    (n_instances,) torch.Tensor
+        R^2 per instance.
     """
     residual = ((target - prediction) ** 2).sum(dim=1)
     total = ((target - target.mean(dim=1, keepdim=True)) ** 2).sum(dim=1)
@@ -658,13 +966,27 @@ def linear_r2(
 ) -> float | np.ndarray:
     """Test R^2 of least-squares linear regression with intercept, fitted on the training rows.
 
-    Sources ``(n, p)``, targets ``(n, q)``, each optionally with a leading instance axis
-    ``(n_instances, n, ·)`` (a 2-D array is shared by all instances). Equal to sklearn's
-    ``LinearRegression().fit(source_train, target_train)`` then ``r2_score(target_test,
-    prediction)`` (uniform average over the ``q`` targets); the minimum-norm solution (LAPACK
-    ``gelsd``) when the sources are rank-deficient. float64 on the CPU. Returns a float, or
-    ``(n_instances,)`` when an instance axis was given. Either direction: ``z`` from ``f(g(z))``
-    or ``f(g(z))`` from ``z``.
+    Equal to sklearn's ``LinearRegression().fit(source_train, target_train)`` then
+    ``r2_score(target_test, prediction)`` (uniform average over the ``q`` targets); the minimum-norm
+    solution (LAPACK ``gelsd``) when the sources are rank-deficient. float64 on the CPU. Either
+    direction: ``z`` from ``f(g(z))`` or ``f(g(z))`` from ``z``. Each argument may have a leading
+    instance axis; a 2-D array is shared by all instances.
+
+    Parameters
+    ----------
+    source_train : (n_train, p) or (n_instances, n_train, p) torch.Tensor
+        Training sources.
+    target_train : (n_train, q) or (n_instances, n_train, q) torch.Tensor
+        Training targets.
+    source_test : (n_test, p) or (n_instances, n_test, p) torch.Tensor
+        Test sources.
+    target_test : (n_test, q) or (n_instances, n_test, q) torch.Tensor
+        Test targets.
+
+    Returns
+    -------
+    float or (n_instances,) numpy.ndarray
+        Test R^2; an array when an instance axis was given.
     """
     (xtr, ytr, xte, yte), batched = _regression_inputs(source_train, target_train, source_test, target_test)
     x_mean, y_mean = xtr.mean(dim=1, keepdim=True), ytr.mean(dim=1, keepdim=True)
@@ -705,8 +1027,32 @@ def nonlinear_r2(
     ``W ~ N(0, 1)``, ``b ~ U[0, 2 pi)`` (a Gaussian kernel of lengthscale ``l sqrt(p)``, ``D =
     n_features``) from the stream ``make_generator(seed)``, shared by all instances. Ridge penalty
     ``alpha * n_train``, intercept unpenalised. Per instance, ``l`` and ``alpha`` are chosen on the
-    grids by R^2 on the last fifth of the training rows after fitting on the first four fifths,
-    then refitted on all training rows.
+    grids by R^2 on the last fifth of the training rows after fitting on the first four fifths, then
+    refitted on all training rows.
+
+    Parameters
+    ----------
+    source_train : (n_train, p) or (n_instances, n_train, p) torch.Tensor
+        Training sources.
+    target_train : (n_train, q) or (n_instances, n_train, q) torch.Tensor
+        Training targets.
+    source_test : (n_test, p) or (n_instances, n_test, p) torch.Tensor
+        Test sources.
+    target_test : (n_test, q) or (n_instances, n_test, q) torch.Tensor
+        Test targets.
+    n_features : int
+        Number of random Fourier features ``D``.
+    lengthscales : sequence of float
+        Grid of lengthscales ``l``.
+    alphas : sequence of float
+        Grid of ridge penalties ``alpha``.
+    seed : int
+        Seed of the random features.
+
+    Returns
+    -------
+    float or (n_instances,) numpy.ndarray
+        Test R^2; an array when an instance axis was given.
     """
     (xtr, ytr, xte, yte), batched = _regression_inputs(source_train, target_train, source_test, target_test)
     mean, std = xtr.mean(dim=1, keepdim=True), xtr.std(dim=1, keepdim=True).clamp_min(1e-12)
@@ -734,9 +1080,25 @@ def nonlinear_r2(
 
 @dataclass(frozen=True)
 class Process:
-    """One data-generating process: ``centres`` (n_clusters, d), the frozen generator ``mixing``,
-    the concentration ``kappa`` and conditional ``kind``, and ``raw_r2``, the linear R^2 of ``z``
-    from ``x = g(z)`` (how nonlinear ``g`` is)."""
+    """One data-generating process.
+
+    Attributes
+    ----------
+    centres : (n_clusters, d) torch.Tensor
+        Cluster vectors.
+    mixing : InvertibleMlp
+        The frozen generator.
+    raw_r2 : float
+        Linear R^2 of ``z`` from ``x = g(z)`` (how nonlinear ``g`` is).
+    d : int
+        Latent dimension.
+    n_clusters : int
+        Number of clusters.
+    kappa : float
+        Concentration of the conditionals.
+    kind : str
+        Conditional distribution.
+    """
 
     centres: torch.Tensor
     mixing: InvertibleMlp
@@ -748,8 +1110,33 @@ class Process:
 
 
 def make_process(d: int, n_clusters: int, kappa: float, kind: str, seed: int, offset: int, n_check: int = 8192) -> Process:
-    """The process of setting ``offset`` of a sweep seeded by ``seed``: centres, generator and the
-    ``n_check`` latents of its linear R^2 from the streams ``make_generator(seed, offset, 0 / 1 / 2)``."""
+    """The process of setting ``offset`` of a sweep seeded by ``seed``.
+
+    Centres, generator and the ``n_check`` latents of its linear R^2 come from the streams
+    ``make_generator(seed, offset, 0 / 1 / 2)``.
+
+    Parameters
+    ----------
+    d : int
+        Latent dimension.
+    n_clusters : int
+        Number of clusters.
+    kappa : float
+        Concentration of the conditionals.
+    kind : str
+        Conditional distribution.
+    seed : int
+        Seed of the sweep.
+    offset : int
+        Index of the setting in the sweep.
+    n_check : int
+        Latents on which ``raw_r2`` is measured.
+
+    Returns
+    -------
+    Process
+        The process.
+    """
     centres = cluster_centres(n_clusters, d, make_generator(seed, offset, 0))
     mixing = invertible_mlp(d, make_generator(seed, offset, 1))
     z_check = uniform_sphere(n_check, d, make_generator(seed, offset, 2), dtype=torch.float64)
@@ -758,9 +1145,19 @@ def make_process(d: int, n_clusters: int, kappa: float, kind: str, seed: int, of
 
 @dataclass(frozen=True)
 class EncoderTraining:
-    """The training settings a chapter shares between its runs: ``hidden`` widths (or ``"csi"`` for
-    :func:`csi_hidden` at each ``d``), the batches' ``data_seed``, and :func:`train_encoders`'s
-    ``batch_size``, ``lr``, ``eval_every`` (capped at the run's steps), ``n_eval`` and ``device``."""
+    """The training settings a chapter shares between its runs.
+
+    Attributes
+    ----------
+    hidden : "csi" or tuple of int
+        Hidden widths, or ``"csi"`` for :func:`csi_hidden` at each ``d``.
+    data_seed : int
+        The batches' seed.
+    batch_size, lr, eval_every, n_eval : int, float, int, int
+        As in :func:`train_encoders` (``eval_every`` capped at the run's steps).
+    device : torch.device or str
+        Where the encoders train.
+    """
 
     hidden: str | tuple[int, ...]
     data_seed: int
@@ -771,12 +1168,46 @@ class EncoderTraining:
     device: torch.device | str = "cpu"
 
     def hidden_widths(self, d: int) -> tuple[int, ...]:
-        """The encoder's hidden widths at latent dimension ``d``."""
+        """The encoder's hidden widths at latent dimension ``d``.
+
+        Parameters
+        ----------
+        d : int
+            Latent dimension.
+
+        Returns
+        -------
+        tuple of int
+            Hidden widths.
+        """
         return csi_hidden(d) if self.hidden == "csi" else tuple(self.hidden)
 
 
 def train_on_process(process: Process, seeds: Sequence[int], n_steps: int, settings: EncoderTraining, n_out: int | None = None, desc: str = "encoders") -> tuple[Encoders, TrainingHistory]:
-    """Encoders, one per seed (:func:`init_encoders`), trained on ``process`` for ``n_steps`` (:func:`train_encoders`)."""
+    """Encoders, one per seed (:func:`init_encoders`), trained on ``process`` for ``n_steps`` (:func:`train_encoders`).
+
+    Parameters
+    ----------
+    process : Process
+        The data-generating process.
+    seeds : (n_instances,) sequence of int
+        One seed per encoder.
+    n_steps : int
+        Optimisation steps.
+    settings : EncoderTraining
+        Shared training settings.
+    n_out : int or None
+        Representation dimension (default ``d``).
+    desc : str
+        Label of the progress bar.
+
+    Returns
+    -------
+    encoders : Encoders
+        The trained encoders.
+    history : TrainingHistory
+        Their training log.
+    """
     encoders = init_encoders(process.d, process.n_clusters, seeds, n_out=n_out, hidden=settings.hidden_widths(process.d), device=settings.device)
     history = train_encoders(
         encoders, process.mixing, process.centres, process.kappa, n_steps, data_seed=settings.data_seed, kind=process.kind,

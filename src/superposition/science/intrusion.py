@@ -30,14 +30,37 @@ from ..runtime import make_generator
 
 
 def orient(acts: np.ndarray) -> np.ndarray:
-    """``acts``: (n_words, n_units) → the same with each column's sign chosen so that its
-    skewness is nonnegative (its heavier tail positive)."""
+    """Each column's sign chosen so that its skewness is nonnegative (its heavier tail positive).
+
+    Parameters
+    ----------
+    acts : (n_words, n_units) numpy.ndarray
+        Unit activations.
+
+    Returns
+    -------
+    (n_words, n_units) numpy.ndarray
+        Oriented activations.
+    """
     skew = stats.skew(acts, axis=0)
     return acts * np.where(skew < 0, -1.0, 1.0)[None, :]
 
 
 def random_rotation(dim: int, seed: int) -> np.ndarray:
-    """(dim, dim) orthogonal matrix, Haar-distributed (QR of a Gaussian with sign correction)."""
+    """Orthogonal matrix, Haar-distributed (QR of a Gaussian with sign correction).
+
+    Parameters
+    ----------
+    dim : int
+        Dimension.
+    seed : int
+        Seed of the draw.
+
+    Returns
+    -------
+    (dim, dim) numpy.ndarray
+        The rotation.
+    """
     g = make_generator(seed, 91)
     q, r = torch.linalg.qr(torch.randn(dim, dim, generator=g, dtype=torch.float64))
     return (q * torch.sign(torch.diagonal(r))[None, :]).numpy()
@@ -45,9 +68,18 @@ def random_rotation(dim: int, seed: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class IntrusionSets:
-    """``words``: (n_units, n_top + 1) word indices, the intruder at ``intruder_position`` (n_units,);
-    ``units``: (n_units,) the unit each set tests (units without enough active words or without
-    a valid intruder are left out)."""
+    """Intrusion sets, one per tested unit.
+
+    Attributes
+    ----------
+    words : (n_units, n_top + 1) numpy.ndarray
+        Word indices of each set, the intruder among them.
+    intruder_position : (n_units,) numpy.ndarray
+        Position of the intruder in each set.
+    units : (n_units,) numpy.ndarray
+        The unit each set tests (units without enough active words or without a valid intruder are
+        left out).
+    """
 
     words: np.ndarray
     intruder_position: np.ndarray
@@ -62,11 +94,30 @@ def intrusion_sets(
     n_matched: int = 20,
     seed: int = 0,
 ) -> IntrusionSets:
-    """One intrusion set per testable unit of ``acts`` (n_words, n_units), oriented.
+    """One intrusion set per testable unit of ``acts``, oriented.
 
-    ``frequency_rank``: (n_words,) each word's rank in corpus frequency (0: most frequent), or
-    None for items without a frequency (images): the intruder is then drawn among all
-    candidates. A unit is testable when at least ``n_top`` words are strictly positive on it.
+    A unit is testable when at least ``n_top`` words are strictly positive on it.
+
+    Parameters
+    ----------
+    acts : (n_words, n_units) numpy.ndarray
+        Unit activations (already oriented).
+    frequency_rank : (n_words,) numpy.ndarray or None
+        Each word's rank in corpus frequency (0: most frequent), or None for items without a
+        frequency (images): the intruder is then drawn among all candidates.
+    n_top : int
+        Top words per set.
+    active_share : float
+        An intruder must be in another unit's top ``active_share`` of activations.
+    n_matched : int
+        Candidates closest in log frequency rank among which the intruder is drawn.
+    seed : int
+        Seed of the draws.
+
+    Returns
+    -------
+    IntrusionSets
+        The sets.
     """
     acts = np.asarray(acts, dtype=np.float64)
     n_words, n_units = acts.shape
@@ -101,19 +152,52 @@ def intrusion_sets(
 
 
 def random_sets(n_words: int, n_sets: int, n_top: int = 5, seed: int = 0) -> IntrusionSets:
-    """The null control: ``n_sets`` sets of ``n_top + 1`` distinct random words, one of them
-    called the intruder at random (a judge should be at chance, 1 / (n_top + 1))."""
+    """The null control: sets of distinct random words, one of them called the intruder at random.
+
+    A judge should be at chance, 1 / (n_top + 1).
+
+    Parameters
+    ----------
+    n_words : int
+        Vocabulary size.
+    n_sets : int
+        Number of sets.
+    n_top : int
+        Each set has ``n_top + 1`` words.
+    seed : int
+        Seed of the draws.
+
+    Returns
+    -------
+    IntrusionSets
+        ``n_sets`` sets.
+    """
     rng = np.random.default_rng(np.random.SeedSequence([seed, 93]))
     words = np.array([rng.choice(n_words, n_top + 1, replace=False) for _ in range(n_sets)], dtype=np.int64)
     return IntrusionSets(words, rng.integers(n_top + 1, size=n_sets), np.arange(n_sets))
 
 
 def dense_bases(x: np.ndarray, n_rotations: int = 4, seed: int = 0) -> dict[str, np.ndarray]:
-    """Dense bases of the space of ``x`` (n_items, dim), centred first, as unit activations
-    (n_items, n_units): ``"raw"`` (the coordinates), ``"rotation"`` (``n_rotations`` random
-    rotations side by side: they carry no basis preference), ``"pca"`` (principal axes) and
-    ``"ica"`` (FastICA with unit-variance whitening: a complete sparse-coding baseline). Each
-    column is :func:`orient`-ed."""
+    """Dense bases of the space of ``x``, centred first, as unit activations.
+
+    ``"raw"`` (the coordinates), ``"rotation"`` (``n_rotations`` random rotations side by side: they
+    carry no basis preference), ``"pca"`` (principal axes) and ``"ica"`` (FastICA with unit-variance
+    whitening: a complete sparse-coding baseline). Each column is :func:`orient`-ed.
+
+    Parameters
+    ----------
+    x : (n_items, dim) numpy.ndarray
+        Item vectors.
+    n_rotations : int
+        Number of random rotations.
+    seed : int
+        Seed of the rotations, PCA and ICA.
+
+    Returns
+    -------
+    dict of str to (n_items, n_units) numpy.ndarray
+        Activations per basis.
+    """
     from sklearn.decomposition import PCA, FastICA
 
     xc = np.asarray(x, dtype=np.float64)
@@ -129,9 +213,20 @@ def dense_bases(x: np.ndarray, n_rotations: int = 4, seed: int = 0) -> dict[str,
 
 
 def odd_one_out(embeddings: np.ndarray, sets: np.ndarray) -> np.ndarray:
-    """The judge: for each set (n_sets, set_size) of word indices into ``embeddings``
-    (n_words, dim), the position of the word with the lowest mean cosine similarity to the
-    others. Returns (n_sets,) positions."""
+    """The judge: per set, the word with the lowest mean cosine similarity to the others.
+
+    Parameters
+    ----------
+    embeddings : (n_words, dim) numpy.ndarray
+        Embedding the basis was not built from.
+    sets : (n_sets, set_size) numpy.ndarray
+        Word indices into ``embeddings``.
+
+    Returns
+    -------
+    (n_sets,) numpy.ndarray
+        Position of the chosen word in each set.
+    """
     e = torch.as_tensor(np.asarray(embeddings), dtype=torch.float64)
     e = torch.nn.functional.normalize(e, dim=1)[torch.as_tensor(sets)]  # (n_sets, size, dim)
     sim = e @ e.transpose(1, 2)
@@ -140,14 +235,43 @@ def odd_one_out(embeddings: np.ndarray, sets: np.ndarray) -> np.ndarray:
 
 
 def frequency_odd_one_out(frequency_rank: np.ndarray, sets: np.ndarray) -> np.ndarray:
-    """The frequency-only judge: for each set, the position of the word whose log frequency rank
-    is farthest from the set's median. Returns (n_sets,) positions."""
+    """The frequency-only judge: per set, the word whose log frequency rank is farthest from the set's median.
+
+    Parameters
+    ----------
+    frequency_rank : (n_words,) numpy.ndarray
+        Each word's rank in corpus frequency.
+    sets : (n_sets, set_size) numpy.ndarray
+        Word indices.
+
+    Returns
+    -------
+    (n_sets,) numpy.ndarray
+        Position of the chosen word in each set.
+    """
     log_rank = np.log1p(np.asarray(frequency_rank, dtype=np.float64))[sets]
     return np.abs(log_rank - np.median(log_rank, axis=1, keepdims=True)).argmax(axis=1)
 
 
 def bootstrap_mean(values: np.ndarray, n_boot: int = 2000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
-    """Percentile interval of the mean of ``values`` (n,) resampled with replacement."""
+    """Percentile interval of the mean of ``values`` resampled with replacement.
+
+    Parameters
+    ----------
+    values : (n,) numpy.ndarray
+        Values.
+    n_boot : int
+        Bootstrap resamples.
+    seed : int
+        Seed of the resamples.
+    level : float
+        Coverage of the interval.
+
+    Returns
+    -------
+    low, high : float
+        Bounds of the interval.
+    """
     values = np.asarray(values, dtype=np.float64)
     g = make_generator(seed, 94)
     draws = torch.randint(0, len(values), (n_boot, len(values)), generator=g).numpy()
@@ -158,8 +282,26 @@ def bootstrap_mean(values: np.ndarray, n_boot: int = 2000, seed: int = 0, level:
 
 
 def permutation_gap_test(first: np.ndarray, second: np.ndarray, n_perm: int = 10_000, seed: int = 0) -> float:
-    """Two-sided p-value that mean(first) − mean(second) is this large by chance, by permuting
-    which group each unit's score belongs to (all permutations batched)."""
+    """Two-sided p-value that mean(first) − mean(second) is this large by chance.
+
+    Permutes which group each unit's score belongs to (all permutations batched).
+
+    Parameters
+    ----------
+    first : (n_first,) numpy.ndarray
+        Scores of the first group.
+    second : (n_second,) numpy.ndarray
+        Scores of the second group.
+    n_perm : int
+        Number of permutations.
+    seed : int
+        Seed of the permutations.
+
+    Returns
+    -------
+    float
+        The p-value, ``(1 + n_extreme) / (1 + n_perm)``.
+    """
     a, b = np.asarray(first, dtype=np.float64), np.asarray(second, dtype=np.float64)
     pooled = torch.as_tensor(np.concatenate([a, b]))
     g = make_generator(seed, 95)

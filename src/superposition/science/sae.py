@@ -46,13 +46,30 @@ smallest activation kept in each training batch."""
 class SaeConfig:
     """Settings of an SAE and its training.
 
-    kind: ``"topk"``, ``"batchtopk"`` or ``"relu"``; k: active latents (TopK; the mean per sample
-    for BatchTopK); n_latents; aux_alpha: weight of the AuxK loss (TopK kinds); aux_k: dead latents
-    the AuxK loss may use per sample (0 = all); dead_after: steps without firing before a latent
-    counts as dead; l1: L1 coefficient (ReLU); lr, betas, eps, weight_decay: the optimiser (AdamW;
-    ``weight_decay = 0`` is Adam); init: ``"xavier_normal"`` or ``"kaiming_uniform"``; tied_init:
-    start the encoder as the decoder's transpose; unit_norm_decoder: keep decoder directions at
-    unit length.
+    Attributes
+    ----------
+    kind : {"topk", "batchtopk", "relu"}
+        Kind of SAE.
+    n_latents : int
+        Number of latents.
+    k : int
+        Active latents (TopK; the mean per sample for BatchTopK).
+    aux_alpha : float
+        Weight of the AuxK loss (TopK kinds).
+    dead_after : int
+        Steps without firing before a latent counts as dead.
+    l1 : float
+        L1 coefficient (ReLU).
+    lr, betas, eps, weight_decay : float, (2,) tuple of float, float, float
+        The optimiser (AdamW; ``weight_decay = 0`` is Adam).
+    init : {"xavier_normal", "kaiming_uniform"}
+        Weight initialisation.
+    aux_k : int
+        Dead latents the AuxK loss may use per sample (0 = all).
+    tied_init : bool
+        Start the encoder as the decoder's transpose.
+    unit_norm_decoder : bool
+        Keep decoder directions at unit length.
     """
 
     kind: str = "topk"
@@ -107,7 +124,20 @@ PRESETS = {"toy": TOY_PRESET, "dnn": DNN_PRESET, "interpretability_topk": INTERP
 """The named presets of :func:`preset`."""
 
 def preset(name: str, **changes) -> SaeConfig:
-    """A named preset (one of :data:`PRESETS`) with ``changes`` applied (e.g. ``n_latents``, ``k``)."""
+    """A named preset (one of :data:`PRESETS`) with ``changes`` applied.
+
+    Parameters
+    ----------
+    name : str
+        Name of the preset, a key of :data:`PRESETS`.
+    **changes : dict
+        Fields of :class:`SaeConfig` to change (e.g. ``n_latents``, ``k``).
+
+    Returns
+    -------
+    SaeConfig
+        The preset with the changes.
+    """
     if name not in PRESETS:
         raise ValueError(f"SAE preset must be one of {sorted(PRESETS)}; got {name!r}")
     return replace(PRESETS[name], **changes)
@@ -115,19 +145,55 @@ def preset(name: str, **changes) -> SaeConfig:
 
 
 def layer_config(width: int, expansion: float, k_fraction: float, k: int | None = None, **changes) -> SaeConfig:
-    """Paper A's network SAE (:data:`DNN_PRESET`) for a layer of ``width`` units: ``int(expansion *
-    width)`` latents and ``k`` the share ``k_fraction`` of them (at least 1) unless ``k`` is given;
-    ``changes`` as in :func:`preset` (e.g. ``lr``)."""
+    """Paper A's network SAE (:data:`DNN_PRESET`) for a layer of ``width`` units.
+
+    It has ``int(expansion * width)`` latents and ``k`` the share ``k_fraction`` of them (at least 1)
+    unless ``k`` is given.
+
+    Parameters
+    ----------
+    width : int
+        Units of the layer.
+    expansion : float
+        Latents per unit.
+    k_fraction : float
+        Share of the latents active per sample, used when ``k`` is None.
+    k : int or None
+        Active latents, overriding ``k_fraction``.
+    **changes : dict
+        Further fields to change, as in :func:`preset` (e.g. ``lr``).
+
+    Returns
+    -------
+    SaeConfig
+        The layer's SAE settings.
+    """
     n_latents = int(expansion * width)
     return preset("dnn", n_latents=n_latents, k=k if k is not None else max(1, round(k_fraction * n_latents)), **changes)
 
 @dataclass
 class Saes:
-    """A batch of SAEs: ``w_enc`` (n_saes, d, n_latents), ``b_enc`` (n_saes, n_latents),
-    ``w_dec`` (n_saes, n_latents, d), ``b_dec`` (n_saes, d), ``widths`` (n_saes,) the input width
-    of each SAE (units beyond it are zero padding in every input), ``ks`` (n_saes,) the active
-    latents of each TopK SAE (``config.k`` unless a sweep gave each SAE its own), their config, and
-    ``thresholds`` (n_saes,), the inference thresholds of BatchTopK SAEs (set by training)."""
+    """A batch of SAEs.
+
+    Attributes
+    ----------
+    w_enc : (n_saes, d, n_latents) torch.Tensor
+        Encoder weights.
+    b_enc : (n_saes, n_latents) torch.Tensor
+        Encoder biases.
+    w_dec : (n_saes, n_latents, d) torch.Tensor
+        Decoder weights.
+    b_dec : (n_saes, d) torch.Tensor
+        Decoder biases.
+    widths : (n_saes,) torch.Tensor
+        Input width of each SAE (units beyond it are zero padding in every input).
+    ks : (n_saes,) torch.Tensor
+        Active latents of each TopK SAE (``config.k`` unless a sweep gave each SAE its own).
+    config : SaeConfig
+        Their settings.
+    thresholds : (n_saes,) torch.Tensor or None
+        Inference thresholds of BatchTopK SAEs (set by training); None for other kinds.
+    """
 
     w_enc: torch.Tensor
     b_enc: torch.Tensor
@@ -139,21 +205,63 @@ class Saes:
     thresholds: torch.Tensor | None = None
 
     def parameters(self) -> list[torch.Tensor]:
+        """The trainable tensors.
+
+        Returns
+        -------
+        list of torch.Tensor
+            ``[w_enc, b_enc, w_dec, b_dec]``.
+        """
         return [self.w_enc, self.b_enc, self.w_dec, self.b_dec]
 
     def select(self, rows: Sequence[int]) -> Saes:
-        """The SAEs ``rows`` of this batch, as a smaller batch (copies of their tensors)."""
+        """The SAEs ``rows`` of this batch, as a smaller batch (copies of their tensors).
+
+        Parameters
+        ----------
+        rows : (n_selected,) sequence of int
+            Indices of the SAEs to keep.
+
+        Returns
+        -------
+        Saes
+            The selected SAEs, with the same config.
+        """
         index = torch.as_tensor(list(rows), device=self.w_enc.device)
         thresholds = None if self.thresholds is None else self.thresholds[index]
         return Saes(*(t[index] for t in (self.w_enc, self.b_enc, self.w_dec, self.b_dec, self.widths, self.ks)), config=self.config, thresholds=thresholds)
 
     def pre_activations(self, h: torch.Tensor) -> torch.Tensor:
-        """``h``: (n_saes, batch, d) → (n_saes, batch, n_latents)."""
+        """Pre-activations ``h W_enc + b_enc``.
+
+        Parameters
+        ----------
+        h : (n_saes, batch, d) torch.Tensor
+            Activations.
+
+        Returns
+        -------
+        (n_saes, batch, n_latents) torch.Tensor
+            Pre-activations.
+        """
         return h @ self.w_enc + self.b_enc[:, None, :]
 
     def activate(self, pre: torch.Tensor) -> torch.Tensor:
-        """Sparse codes from pre-activations (TopK with ReLU on the kept values, ReLU, or
-        BatchTopK's inference rule: ReLU above each SAE's threshold)."""
+        """Sparse codes from pre-activations.
+
+        TopK with ReLU on the kept values, ReLU, or BatchTopK's inference rule: ReLU above each SAE's
+        threshold.
+
+        Parameters
+        ----------
+        pre : (n_saes, batch, n_latents) torch.Tensor
+            Pre-activations.
+
+        Returns
+        -------
+        (n_saes, batch, n_latents) torch.Tensor
+            Codes.
+        """
         if self.config.kind == "relu":
             return torch.relu(pre)
         if self.config.kind == "batchtopk":
@@ -168,8 +276,21 @@ class Saes:
         return torch.zeros_like(pre).scatter(-1, index, torch.relu(values))
 
     def activate_batch(self, pre: torch.Tensor) -> torch.Tensor:
-        """Training-time codes: BatchTopK keeps the ``k x batch`` largest pre-activations of each
-        SAE's whole batch (ReLU on them); other kinds as :meth:`activate`."""
+        """Training-time codes.
+
+        BatchTopK keeps the ``k x batch`` largest pre-activations of each SAE's whole batch (ReLU on
+        them); other kinds as :meth:`activate`.
+
+        Parameters
+        ----------
+        pre : (n_saes, batch, n_latents) torch.Tensor
+            Pre-activations.
+
+        Returns
+        -------
+        (n_saes, batch, n_latents) torch.Tensor
+            Codes.
+        """
         if self.config.kind != "batchtopk":
             return self.activate(pre)
         n_saes, batch, n_latents = pre.shape
@@ -180,11 +301,33 @@ class Saes:
         return torch.zeros_like(flat).scatter(-1, index, torch.relu(values) * keep.to(pre.dtype)).reshape(pre.shape)
 
     def encode(self, h: torch.Tensor) -> torch.Tensor:
-        """Codes ``z``: (n_saes, batch, n_latents) of ``h``: (n_saes, batch, d)."""
+        """Codes ``z`` of ``h``.
+
+        Parameters
+        ----------
+        h : (n_saes, batch, d) torch.Tensor
+            Activations.
+
+        Returns
+        -------
+        (n_saes, batch, n_latents) torch.Tensor
+            Codes.
+        """
         return self.activate(self.pre_activations(h))
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Reconstruction ``h_hat``: (n_saes, batch, d)."""
+        """Reconstruction ``h_hat = z W_dec + b_dec``.
+
+        Parameters
+        ----------
+        z : (n_saes, batch, n_latents) torch.Tensor
+            Codes.
+
+        Returns
+        -------
+        (n_saes, batch, d) torch.Tensor
+            Reconstruction.
+        """
         return z @ self.w_dec + self.b_dec[:, None, :]
 
 
@@ -200,10 +343,32 @@ def init_saes(
 ) -> Saes:
     """``n_saes`` untrained SAEs on inputs of ``d`` units; biases 0.
 
-    SAE ``j`` draws its weights from the stream ``(seed, j)``. ``widths``: the input width of each
-    SAE when inputs are zero-padded to ``d`` (default: all ``d``); SAE ``j`` gets the weights it
-    would get alone on ``widths[j]`` units, padded with zeros. ``ks``: active latents per TopK
-    SAE, for a sweep over k in one batch (default: all ``config.k``).
+    SAE ``j`` draws its weights from the stream ``(seed, j)``; with ``widths`` it gets the weights it
+    would get alone on ``widths[j]`` units, padded with zeros.
+
+    Parameters
+    ----------
+    n_saes : int
+        Number of SAEs.
+    d : int
+        Input width (the widest one when inputs are zero-padded).
+    config : SaeConfig
+        Settings of the SAEs.
+    seed : int
+        Seed of the weights.
+    device : torch.device or str
+        Where the tensors live.
+    dtype : torch.dtype
+        Precision of the tensors.
+    widths : (n_saes,) sequence of int or None
+        Input width of each SAE when inputs are zero-padded to ``d`` (default: all ``d``).
+    ks : (n_saes,) sequence of int or None
+        Active latents per TopK SAE, for a sweep over k in one batch (default: all ``config.k``).
+
+    Returns
+    -------
+    Saes
+        The untrained SAEs.
     """
     widths = [d] * n_saes if widths is None else [int(w) for w in widths]
     if len(widths) != n_saes or not all(1 <= w <= d for w in widths):
@@ -242,10 +407,23 @@ def init_saes(
 def sae_losses(saes: Saes, h: torch.Tensor, dead: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Training loss per SAE and the codes.
 
-    ``h``: (n_saes, batch, d), zero beyond each SAE's width; ``dead``: (n_saes, n_latents) bool,
-    latents counted as dead (TopK AuxK); ``None`` counts the latents silent in this batch.
-    Returns ``(loss, reconstruction_mse, z)``: loss and MSE (n_saes,), the MSE being the mean
-    over the batch and the SAE's own units; ``z``: (n_saes, batch, n_latents).
+    Parameters
+    ----------
+    saes : Saes
+        The SAEs.
+    h : (n_saes, batch, d) torch.Tensor
+        Activations, zero beyond each SAE's width.
+    dead : (n_saes, n_latents) torch.Tensor or None
+        Boolean, latents counted as dead (TopK AuxK); None counts the latents silent in this batch.
+
+    Returns
+    -------
+    loss : (n_saes,) torch.Tensor
+        Training loss.
+    reconstruction_mse : (n_saes,) torch.Tensor
+        MSE, the mean over the batch and the SAE's own units.
+    z : (n_saes, batch, n_latents) torch.Tensor
+        Training-time codes.
     """
     cfg = saes.config
     pre = saes.pre_activations(h)
@@ -286,10 +464,27 @@ def train_saes(
 ) -> np.ndarray:
     """Train every SAE of ``saes`` at once on ``batches`` of activations, in place.
 
-    ``batches`` yields ``(n_saes, batch, d)`` tensors (SAE ``j`` is trained on slice ``j``: each
-    SAE on its own model's activations), at least ``n_steps`` of them. Returns the reconstruction
-    MSE per SAE every ``log_every`` steps: ``(n_steps // log_every, n_saes)``. ``callback(step,
-    saes)`` is called at the same steps (e.g. to count live latents on held-out data).
+    Parameters
+    ----------
+    saes : Saes
+        The SAEs to train.
+    batches : iterable of (n_saes, batch, d) torch.Tensor
+        At least ``n_steps`` batches; SAE ``j`` is trained on slice ``j`` (each SAE on its own
+        model's activations).
+    n_steps : int
+        Number of optimisation steps.
+    log_every : int
+        Record the MSE (and call ``callback``) every this many steps.
+    desc : str
+        Label of the progress bar.
+    callback : callable or None
+        ``callback(step, saes)``, called at the logging steps (e.g. to count live latents on
+        held-out data).
+
+    Returns
+    -------
+    (n_steps // log_every, n_saes) numpy.ndarray
+        Reconstruction MSE per SAE every ``log_every`` steps.
     """
     cfg = saes.config
     params = saes.parameters()
@@ -327,11 +522,17 @@ def train_saes(
 
 @dataclass(frozen=True)
 class SaeQuality:
-    """Quality of each SAE on held-out activations (arrays over SAEs, ``(n_saes,)``).
+    """Quality of each SAE on held-out activations.
 
-    fvu: fraction of variance unexplained, ``sum ||h - h_hat||^2 / sum ||h - mean(h)||^2`` (the
-    mean over the evaluation samples, per unit); l0: mean number of active latents per sample;
-    dead: number of latents that never fire on the evaluation set.
+    Attributes
+    ----------
+    fvu : (n_saes,) numpy.ndarray
+        Fraction of variance unexplained, ``sum ||h - h_hat||^2 / sum ||h - mean(h)||^2`` (the mean
+        over the evaluation samples, per unit).
+    l0 : (n_saes,) numpy.ndarray
+        Mean number of active latents per sample.
+    dead : (n_saes,) numpy.ndarray
+        Number of latents that never fire on the evaluation set.
     """
 
     fvu: np.ndarray
@@ -341,14 +542,46 @@ class SaeQuality:
 
 @torch.no_grad()
 def encode_in_batches(saes: Saes, h: torch.Tensor, batch_size: int = 65_536) -> torch.Tensor:
-    """Codes of ``h``: (n_saes, n_samples, d) → (n_saes, n_samples, n_latents), in batches."""
+    """Codes of ``h``, computed in batches of samples.
+
+    Parameters
+    ----------
+    saes : Saes
+        The SAEs.
+    h : (n_saes, n_samples, d) torch.Tensor
+        Activations.
+    batch_size : int
+        Samples per batch.
+
+    Returns
+    -------
+    (n_saes, n_samples, n_latents) torch.Tensor
+        Codes.
+    """
     return torch.cat([saes.encode(h[:, i : i + batch_size]) for i in range(0, h.shape[1], batch_size)], dim=1)
 
 
 @torch.no_grad()
 def sae_quality(saes: Saes, h: torch.Tensor, batch_size: int = 65_536) -> SaeQuality:
-    """:class:`SaeQuality` of each SAE on ``h``: (n_saes, n_samples, d), accumulated over batches of samples
-    so that no (n_saes, n_samples, n_latents) array of codes is ever held."""
+    """:class:`SaeQuality` of each SAE on ``h``.
+
+    Accumulated over batches of samples so that no (n_saes, n_samples, n_latents) array of codes is
+    ever held.
+
+    Parameters
+    ----------
+    saes : Saes
+        The SAEs.
+    h : (n_saes, n_samples, d) torch.Tensor
+        Held-out activations.
+    batch_size : int
+        Samples per batch.
+
+    Returns
+    -------
+    SaeQuality
+        FVU, L0 and dead latents per SAE.
+    """
     h = h.to(saes.w_enc.device, saes.w_enc.dtype)
     mean = h.mean(dim=1, keepdim=True)
     residual = torch.zeros(h.shape[0], dtype=torch.float64, device=h.device)
@@ -371,8 +604,22 @@ def sae_quality(saes: Saes, h: torch.Tensor, batch_size: int = 65_536) -> SaeQua
 
 
 def normalize_samples(acts: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
-    """Paper A's input normalisation for network SAEs ("LN"): each sample minus its mean over
-    units, divided by its standard deviation over units. ``acts``: (..., n_units), same shape out."""
+    """Paper A's input normalisation for network SAEs ("LN").
+
+    Each sample minus its mean over units, divided by its standard deviation over units.
+
+    Parameters
+    ----------
+    acts : (..., n_units) torch.Tensor
+        Activations.
+    eps : float
+        Added to the standard deviation.
+
+    Returns
+    -------
+    (..., n_units) torch.Tensor
+        Normalised activations, same shape.
+    """
     centred = acts - acts.mean(dim=-1, keepdim=True)
     return centred / (centred.std(dim=-1, keepdim=True) + eps)
 
@@ -380,9 +627,25 @@ def normalize_samples(acts: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
 def epoch_batches(acts: torch.Tensor, batch_size: int, n_epochs: int, seed: int) -> Iterator[torch.Tensor]:
     """Shuffled mini-batches over a fixed set of activations, epoch after epoch.
 
-    ``acts``: (n_saes, n_samples, d); yields ``(n_saes, batch_size, d)``, SAE ``j`` drawing its
-    own order from stream ``(seed, j, epoch)``; ``n_epochs * (n_samples // batch_size)`` batches
-    (the last partial batch of each epoch is dropped)."""
+    SAE ``j`` draws its own order from stream ``(seed, j, epoch)``; ``n_epochs * (n_samples //
+    batch_size)`` batches (the last partial batch of each epoch is dropped).
+
+    Parameters
+    ----------
+    acts : (n_saes, n_samples, d) torch.Tensor
+        Activations.
+    batch_size : int
+        Samples per batch (at most ``n_samples``).
+    n_epochs : int
+        Number of passes.
+    seed : int
+        Seed of the shuffles.
+
+    Yields
+    ------
+    (n_saes, batch_size, d) torch.Tensor
+        One batch.
+    """
     n_saes, n_samples, _ = acts.shape
     if batch_size > n_samples:
         raise ValueError(f"batch_size = {batch_size} exceeds the {n_samples} samples")
@@ -395,8 +658,17 @@ def epoch_batches(acts: torch.Tensor, batch_size: int, n_epochs: int, seed: int)
 
 @dataclass(frozen=True)
 class FitHistory:
-    """What :func:`fit_saes` logged: ``steps`` (n_logs,), ``mse`` (n_logs, n_saes) training
-    reconstruction error, ``dead`` (n_logs, n_saes) latents that never fire on the probe data."""
+    """What :func:`fit_saes` logged.
+
+    Attributes
+    ----------
+    steps : (n_logs,) numpy.ndarray
+        Steps at which it logged.
+    mse : (n_logs, n_saes) numpy.ndarray
+        Training reconstruction error.
+    dead : (n_logs, n_saes) numpy.ndarray
+        Latents that never fire on the probe data.
+    """
 
     steps: np.ndarray
     mse: np.ndarray
@@ -415,13 +687,39 @@ def fit_saes(
     desc: str = "SAEs",
     ks: Sequence[int] | None = None,
 ) -> tuple[Saes, FitHistory]:
-    """SAEs fitted to fixed sets of activations for ``n_epochs`` shuffled passes (the network
-    chapters' recipe; :func:`train_saes` with :func:`epoch_batches`).
+    """SAEs fitted to fixed sets of activations for ``n_epochs`` shuffled passes.
 
-    ``train``: (n_saes, n_samples, d), SAE ``j`` on slice ``j``; ``probe``: (n_saes, n_probe, d)
-    held-out activations on which dead latents are counted ``n_logs`` times during training
-    (default: the training data); ``widths`` and ``ks`` as in :func:`init_saes`. Returns the
-    trained SAEs and their :class:`FitHistory`.
+    The network chapters' recipe: :func:`train_saes` with :func:`epoch_batches`.
+
+    Parameters
+    ----------
+    train : (n_saes, n_samples, d) torch.Tensor
+        Training activations, SAE ``j`` on slice ``j``.
+    config : SaeConfig
+        Settings of the SAEs.
+    n_epochs : int
+        Number of passes over ``train``.
+    batch_size : int
+        Samples per batch.
+    seed : int
+        Seed of the weights and shuffles.
+    probe : (n_saes, n_probe, d) torch.Tensor or None
+        Held-out activations on which dead latents are counted (default: the training data).
+    n_logs : int
+        How many times dead latents are counted during training.
+    widths : (n_saes,) sequence of int or None
+        As in :func:`init_saes`.
+    desc : str
+        Label of the progress bar.
+    ks : (n_saes,) sequence of int or None
+        As in :func:`init_saes`.
+
+    Returns
+    -------
+    saes : Saes
+        The trained SAEs.
+    history : FitHistory
+        What was logged.
     """
     n_saes, n_samples, d = train.shape
     n_steps = n_epochs * (n_samples // batch_size)
@@ -453,8 +751,20 @@ RECIPES: dict[str, str] = {
 
 
 def recipe(name: str, base: SaeConfig) -> SaeConfig:
-    """The recipe ``name`` (one of :data:`RECIPES`) applied to ``base`` (the authors' settings
-    scaled to the layer: :func:`preset` ``("dnn", n_latents=..., k=...)``)."""
+    """The recipe ``name`` (one of :data:`RECIPES`) applied to ``base``.
+
+    Parameters
+    ----------
+    name : str
+        Name of the recipe, a key of :data:`RECIPES`.
+    base : SaeConfig
+        The authors' settings scaled to the layer: :func:`preset` ``("dnn", n_latents=..., k=...)``.
+
+    Returns
+    -------
+    SaeConfig
+        ``base`` with the recipe's changes.
+    """
     changes = {
         "authors": {},
         "auxk_strong": {"aux_alpha": 1 / 32, "aux_k": min(2 * base.k, base.n_latents), "dead_after": 256},
@@ -471,9 +781,21 @@ def recipe(name: str, base: SaeConfig) -> SaeConfig:
 
 @dataclass(frozen=True)
 class FittedCodes:
-    """What :func:`fit_and_encode` returns: ``codes`` (n_saes, n_eval, n_latents) of the trained SAEs
-    on the evaluation activations, ``random_codes`` the same of the untrained SAEs (the random-SAE
-    control), the trained ``saes``, their :class:`FitHistory` and :class:`SaeQuality` on evaluation."""
+    """What :func:`fit_and_encode` returns.
+
+    Attributes
+    ----------
+    codes : (n_saes, n_eval, n_latents) numpy.ndarray
+        Codes of the trained SAEs on the evaluation activations.
+    random_codes : (n_saes, n_eval, n_latents) numpy.ndarray
+        The same of the untrained SAEs (the random-SAE control).
+    saes : Saes
+        The trained SAEs.
+    history : FitHistory
+        Their training log.
+    quality : SaeQuality
+        Their quality on the evaluation activations.
+    """
 
     codes: np.ndarray
     random_codes: np.ndarray
@@ -496,9 +818,36 @@ def fit_and_encode(
 ) -> FittedCodes:
     """SAEs fitted to activation matrices of one width and applied to held-out ones.
 
-    ``train[j]``: (n_train, d) activations of representation ``j``; ``evaluate[j]``: (n_eval, d).
     With ``normalize`` both go through :func:`normalize_samples` first (Paper A's network recipe).
     Dead latents are counted on the evaluation activations ``n_logs`` times during training.
+
+    Parameters
+    ----------
+    train : (n_saes,) sequence of (n_train, d) array
+        ``train[j]``: training activations of representation ``j``.
+    evaluate : (n_saes,) sequence of (n_eval, d) array
+        ``evaluate[j]``: held-out activations of representation ``j``.
+    config : SaeConfig
+        Settings of the SAEs.
+    n_epochs : int
+        Number of passes over the training activations.
+    batch_size : int
+        Samples per batch.
+    seed : int
+        Seed of the weights and shuffles.
+    device : torch.device or str
+        Where the SAEs train.
+    normalize : bool
+        Apply :func:`normalize_samples` to both sets first.
+    n_logs : int
+        How many times dead latents are counted.
+    desc : str
+        Label of the progress bar.
+
+    Returns
+    -------
+    FittedCodes
+        Codes of the trained and untrained SAEs, the SAEs, their history and quality.
     """
     def stack(arrays: Sequence[np.ndarray]) -> torch.Tensor:
         tensor = torch.stack([torch.as_tensor(np.asarray(a), dtype=torch.float32, device=device) for a in arrays])

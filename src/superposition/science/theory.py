@@ -40,8 +40,18 @@ def _kappa(signed: bool) -> float:
 def gaussian_tail_term(z: ArrayLike) -> NDArray[np.float64]:
     """``g(z) = (1 + z^2) Phi(-z) - z phi(z)``, elementwise.
 
-    ``g(z) = E[(|X| - z)_+^2]`` for a standard normal ``X`` halved: the soft-thresholding risk
-    at a zero coordinate per side.
+    ``g(z) = E[(|X| - z)_+^2]`` for a standard normal ``X`` halved: the soft-thresholding risk at a
+    zero coordinate per side.
+
+    Parameters
+    ----------
+    z : (...) array_like
+        Thresholds, any shape.
+
+    Returns
+    -------
+    (...) numpy.ndarray
+        ``g(z)``, float64, same shape.
     """
     z = np.asarray(z, dtype=np.float64)
     phi = np.exp(-0.5 * z**2) / np.sqrt(2.0 * np.pi)
@@ -57,8 +67,23 @@ def golden_section_minimize(
 ) -> NDArray[np.float64]:
     """Minimise many unimodal scalar functions at once by golden-section search.
 
-    ``f`` maps an array of arguments of ``shape`` (one per problem) to values of the same shape.
-    Returns the minimising arguments, ``(*shape,)``. 120 iterations shrink the bracket by 1e-25.
+    120 iterations shrink the bracket by 1e-25.
+
+    Parameters
+    ----------
+    f : callable
+        Maps an array of arguments of ``shape`` (one per problem) to values of the same shape.
+    lo, hi : float
+        The bracket searched, the same for every problem.
+    shape : tuple of int
+        Shape of the batch of problems.
+    n_iter : int
+        Number of iterations.
+
+    Returns
+    -------
+    (*shape) numpy.ndarray
+        The minimising arguments.
     """
     a = np.full(shape, lo, dtype=np.float64)
     b = np.full(shape, hi, dtype=np.float64)
@@ -85,7 +110,17 @@ def _check_delta(delta: ArrayLike) -> NDArray[np.float64]:
 def l1_transition_max_form(delta: ArrayLike, signed: bool = True) -> NDArray[np.float64]:
     """The exact asymptotic l1 phase transition ``rho*(delta)`` (DMM max form).
 
-    ``delta``: any shape, values in (0, 1]. Returns ``rho*`` of the same shape.
+    Parameters
+    ----------
+    delta : (...) array_like
+        Undersampling ``M / N``, any shape, values in (0, 1].
+    signed : bool
+        Signed codes (``kappa = 2``) or nonnegative codes (``kappa = 1``).
+
+    Returns
+    -------
+    (...) numpy.ndarray
+        ``rho*``, same shape as ``delta``.
     """
     delta = _check_delta(delta)
     kappa = _kappa(signed)
@@ -101,7 +136,17 @@ def l1_transition_max_form(delta: ArrayLike, signed: bool = True) -> NDArray[np.
 def soft_threshold_minimax_mse(eps: ArrayLike, signed: bool = True) -> NDArray[np.float64]:
     """Minimax MSE of soft thresholding over ``eps``-sparse signals, ``M_kappa(eps)``.
 
-    ``eps``: any shape, values in [0, 1]. Returns the minimax MSE, same shape.
+    Parameters
+    ----------
+    eps : (...) array_like
+        Sparsity, any shape, values in [0, 1].
+    signed : bool
+        Signed codes (``kappa = 2``) or nonnegative codes (``kappa = 1``).
+
+    Returns
+    -------
+    (...) numpy.ndarray
+        The minimax MSE, same shape as ``eps``.
     """
     eps = np.asarray(eps, dtype=np.float64)
     kappa = _kappa(signed)
@@ -118,8 +163,22 @@ def l1_transition_minimax_form(
 ) -> NDArray[np.float64]:
     """The same ``rho*(delta)`` from the minimax-MSE parametrisation.
 
-    Solves ``M_kappa(eps) = delta`` for ``eps`` by bisection (``M_kappa`` increases from 0 to 1)
-    and returns ``eps / delta``. ``delta``: any shape in (0, 1].
+    Solves ``M_kappa(eps) = delta`` for ``eps`` by bisection (``M_kappa`` increases from 0 to 1) and
+    returns ``eps / delta``.
+
+    Parameters
+    ----------
+    delta : (...) array_like
+        Undersampling ``M / N``, any shape, values in (0, 1].
+    signed : bool
+        Signed codes (``kappa = 2``) or nonnegative codes (``kappa = 1``).
+    n_bisect : int
+        Bisection steps.
+
+    Returns
+    -------
+    (...) numpy.ndarray
+        ``rho*``, same shape as ``delta``, clipped to [0, 1].
     """
     delta = _check_delta(delta)
     lo = np.zeros_like(delta)
@@ -139,10 +198,21 @@ l1_phase_transition = l1_transition_max_form
 def log_rule_rho(delta: ArrayLike, constant: float = 1.0) -> NDArray[np.float64]:
     """The rule ``M = c K log(N/K)`` drawn in the (delta, rho) plane.
 
-    With ``x = K/N = rho delta`` the rule reads ``c x log(1/x) = delta``, independent of ``N``.
-    The smaller root is taken (the rule is meant for ``K << N``). Where ``delta >= c/e`` the rule
-    admits every ``K`` and ``rho = 1 / delta`` is clipped to 1. Returns an array shaped like
-    ``delta``.
+    With ``x = K/N = rho delta`` the rule reads ``c x log(1/x) = delta``, independent of ``N``. The
+    smaller root is taken (the rule is meant for ``K << N``). Where ``delta >= c/e`` the rule admits
+    every ``K`` and ``rho = 1 / delta`` is clipped to 1.
+
+    Parameters
+    ----------
+    delta : (...) array_like
+        Undersampling ``M / N``, values in (0, 1].
+    constant : float
+        The constant ``c`` (positive).
+
+    Returns
+    -------
+    (...) numpy.ndarray
+        ``rho`` of the rule, shaped like ``delta``.
     """
     delta = _check_delta(delta)
     if constant <= 0:
@@ -163,10 +233,23 @@ def log_rule_rho(delta: ArrayLike, constant: float = 1.0) -> NDArray[np.float64]
 def log_rule_capacity(m: ArrayLike, n: ArrayLike, constant: float = 1.0) -> NDArray[np.float64]:
     """The largest ``K`` with ``c K log(n/K) <= m``: Paper B's compressed-sensing capacity rule.
 
-    ``m``, ``n``: broadcastable arrays (measurements, features). ``K`` is real-valued (not
-    rounded). Where ``m >= c n / e`` every ``K`` satisfies the rule; the capacity is then
-    clipped to ``m``, since no method recovers more than ``M`` active features from ``M``
-    measurements.
+    ``K`` is real-valued (not rounded). Where ``m >= c n / e`` every ``K`` satisfies the rule; the
+    capacity is then clipped to ``m``, since no method recovers more than ``M`` active features from
+    ``M`` measurements.
+
+    Parameters
+    ----------
+    m : (...) array_like
+        Measurements, broadcastable with ``n``.
+    n : (...) array_like
+        Features.
+    constant : float
+        The constant ``c`` (positive).
+
+    Returns
+    -------
+    (...) numpy.ndarray
+        Capacity ``K``, the broadcast shape of ``m`` and ``n``.
     """
     m = np.asarray(m, dtype=np.float64)
     n = np.asarray(n, dtype=np.float64)
@@ -178,7 +261,19 @@ def log_rule_capacity(m: ArrayLike, n: ArrayLike, constant: float = 1.0) -> NDAr
 def l1_capacity(m: ArrayLike, n: ArrayLike, signed: bool = True) -> NDArray[np.float64]:
     """The largest ``K`` that l1 recovers asymptotically: ``K = M rho*(M/N)``.
 
-    ``m``, ``n``: broadcastable arrays with ``m <= n``.
+    Parameters
+    ----------
+    m : (...) array_like
+        Measurements, broadcastable with ``n``, ``m <= n``.
+    n : (...) array_like
+        Features.
+    signed : bool
+        Signed codes or nonnegative codes.
+
+    Returns
+    -------
+    (...) numpy.ndarray
+        Capacity ``K``, the broadcast shape of ``m`` and ``n``.
     """
     m = np.asarray(m, dtype=np.float64)
     n = np.asarray(n, dtype=np.float64)

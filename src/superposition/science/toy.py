@@ -35,12 +35,30 @@ BATCHES_PER_CHUNK = 16
 
 
 def importance_weights(n_features: int, kind: str = "power", decay: float = 0.7, scale: float = 32.0, exponent: float = 2.0) -> torch.Tensor:
-    """Importance ``I_i`` per feature: ``(n_features,)`` float64.
+    """Importance ``I_i`` per feature.
 
     - ``"power"`` (Paper A): ``I_i = (1 + i / scale)^(-exponent)``, ``i = 0 … n - 1``; with the
       defaults and 64 features, from 1 down to 0.1135;
     - ``"geometric"`` (TMS): ``I_i = decay^i``;
     - ``"uniform"``: ``I_i = 1``.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of features ``n``.
+    kind : {"power", "geometric", "uniform"}
+        Shape of the importance profile; anything else raises ``ValueError``.
+    decay : float
+        Ratio of the geometric profile.
+    scale : float
+        Scale of ``i`` in the power profile.
+    exponent : float
+        Exponent of the power profile.
+
+    Returns
+    -------
+    (n_features,) torch.Tensor
+        The importances, float64.
     """
     i = torch.arange(n_features, dtype=torch.float64)
     if kind == "power":
@@ -55,10 +73,27 @@ def importance_weights(n_features: int, kind: str = "power", decay: float = 0.7,
 def sample_features(
     n_samples: int, n_features: int, probability: torch.Tensor, generator: torch.Generator, dtype: torch.dtype = torch.float32
 ) -> torch.Tensor:
-    """Sparse uniform features: ``(n_groups, n_samples, n_features)``.
+    """Sparse uniform features.
 
-    ``probability``: (n_groups,) feature probability per group of instances (one group for data
-    shared by all instances). ``x_i ~ U[0, 1]`` where a uniform draw falls below ``p``, else 0.
+    ``x_i ~ U[0, 1]`` where a uniform draw falls below ``p``, else 0.
+
+    Parameters
+    ----------
+    n_samples : int
+        Samples per group.
+    n_features : int
+        Number of features.
+    probability : (n_groups,) torch.Tensor
+        Feature probability per group of instances (one group for data shared by all instances).
+    generator : torch.Generator
+        Random stream the draws come from.
+    dtype : torch.dtype
+        Precision of the features.
+
+    Returns
+    -------
+    (n_groups, n_samples, n_features) torch.Tensor
+        The features.
     """
     probability = torch.as_tensor(probability, dtype=dtype).reshape(-1, 1, 1)
     shape = (probability.shape[0], n_samples, n_features)
@@ -68,12 +103,44 @@ def sample_features(
 
 
 def feature_variance(probability: float) -> float:
-    """Variance of one sparse uniform feature: ``p/3 - p^2/4`` (``x = u`` w.p. ``p``, ``u ~ U[0, 1]``, else 0)."""
+    """Variance of one sparse uniform feature: ``p/3 - p^2/4`` (``x = u`` w.p. ``p``, ``u ~ U[0, 1]``, else 0).
+
+    Parameters
+    ----------
+    probability : float
+        Feature probability ``p``.
+
+    Returns
+    -------
+    float
+        The variance.
+    """
     return probability / 3.0 - probability**2 / 4.0
 
 
 def feature_chunk(data_seed: int, chunk: int, batch_size: int, n_features: int, probability: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """Chunk ``chunk`` of a seeded dataset: ``(BATCHES_PER_CHUNK, n_groups, batch_size, n_features)``."""
+    """Chunk ``chunk`` of a seeded dataset.
+
+    Parameters
+    ----------
+    data_seed : int
+        Seed of the dataset.
+    chunk : int
+        Index of the chunk; each chunk has its own stream seeded by ``(data_seed, chunk)``.
+    batch_size : int
+        Samples per batch.
+    n_features : int
+        Number of features.
+    probability : (n_groups,) torch.Tensor
+        Feature probability per group (see :func:`sample_features`).
+    dtype : torch.dtype
+        Precision of the features.
+
+    Returns
+    -------
+    (BATCHES_PER_CHUNK, n_groups, batch_size, n_features) torch.Tensor
+        The chunk's batches.
+    """
     generator = make_generator(data_seed, chunk)
     x = sample_features(BATCHES_PER_CHUNK * batch_size, n_features, probability, generator, dtype)
     return x.reshape(x.shape[0], BATCHES_PER_CHUNK, batch_size, n_features).transpose(0, 1)
@@ -82,10 +149,32 @@ def feature_chunk(data_seed: int, chunk: int, batch_size: int, n_features: int, 
 def feature_batches(
     data_seed: int, first_batch: int, n_batches: int, batch_size: int, n_features: int, probability: torch.Tensor, dtype: torch.dtype = torch.float32
 ) -> Iterator[torch.Tensor]:
-    """Batches ``first_batch … first_batch + n_batches - 1`` of a seeded dataset, each ``(n_groups, batch_size, n_features)``.
+    """Batches ``first_batch … first_batch + n_batches - 1`` of a seeded dataset.
 
     Batch ``b`` is the same whatever range it is read in, so a model's training pass and a later
     pass over "the first 80 %" or "the last 20 %" of its data see the same samples.
+
+    Parameters
+    ----------
+    data_seed : int
+        Seed of the dataset.
+    first_batch : int
+        Index of the first batch to yield.
+    n_batches : int
+        Number of batches to yield.
+    batch_size : int
+        Samples per batch.
+    n_features : int
+        Number of features.
+    probability : (n_groups,) torch.Tensor
+        Feature probability per group (see :func:`sample_features`).
+    dtype : torch.dtype
+        Precision of the features.
+
+    Yields
+    ------
+    (n_groups, batch_size, n_features) torch.Tensor
+        One batch.
     """
     batch = first_batch
     end = first_batch + n_batches
@@ -103,10 +192,14 @@ class ToyModels:
 
     Attributes
     ----------
-    weights : (n_instances, n_features, n_hidden_max), row ``i`` = direction of feature ``i``
-    bias : (n_instances, n_features)
-    widths : (n_instances,) hidden width of each instance (columns beyond it are zero)
-    hidden_relu : ReLU on the hidden layer (Paper A) or not (TMS)
+    weights : (n_instances, n_features, n_hidden_max) torch.Tensor
+        Row ``i`` of an instance is the direction of feature ``i``.
+    bias : (n_instances, n_features) torch.Tensor
+        Output bias.
+    widths : (n_instances,) torch.Tensor
+        Hidden width of each instance (columns beyond it are zero).
+    hidden_relu : bool
+        ReLU on the hidden layer (Paper A) or not (TMS).
     """
 
     weights: torch.Tensor
@@ -121,16 +214,51 @@ class ToyModels:
         return (cols[None, :] < self.widths[:, None]).to(self.weights.dtype)[:, None, :]
 
     def hidden(self, x: torch.Tensor) -> torch.Tensor:
-        """Hidden activations ``(n_instances, batch, n_hidden_max)`` of ``x``: (n_instances or 1, batch, n_features)."""
+        """Hidden activations of ``x``.
+
+        Parameters
+        ----------
+        x : (n_instances or 1, batch, n_features) torch.Tensor
+            Features.
+
+        Returns
+        -------
+        (n_instances, batch, n_hidden_max) torch.Tensor
+            Hidden activations (ReLU'd when ``hidden_relu``).
+        """
         h = x @ self.weights
         return torch.relu(h) if self.hidden_relu else h
 
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
-        """``x'``: (n_instances, batch, n_features)."""
+        """Reconstruction ``x'`` of ``x``.
+
+        Parameters
+        ----------
+        x : (n_instances or 1, batch, n_features) torch.Tensor
+            Features.
+
+        Returns
+        -------
+        (n_instances, batch, n_features) torch.Tensor
+            ``ReLU(h W' + b)``.
+        """
         return torch.relu(self.hidden(x) @ self.weights.transpose(-1, -2) + self.bias[:, None, :])
 
     def instance_hidden(self, i: int, x: torch.Tensor) -> torch.Tensor:
-        """Hidden activations of instance ``i`` alone, unpadded: (batch, width_i); ``x``: (batch, n_features)."""
+        """Hidden activations of instance ``i`` alone, unpadded.
+
+        Parameters
+        ----------
+        i : int
+            Index of the instance.
+        x : (batch, n_features) torch.Tensor
+            Features.
+
+        Returns
+        -------
+        (batch, width_i) torch.Tensor
+            Hidden activations of the instance's own units.
+        """
         w = self.weights[i, :, : int(self.widths[i])]
         h = x @ w
         return torch.relu(h) if self.hidden_relu else h
@@ -143,6 +271,26 @@ def init_toy_models(
 
     Instance ``j`` has width ``widths[j]`` and its weights come from the stream seeded by
     ``(seeds[j], widths[j])``: the same model whatever else is trained beside it.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of features.
+    widths : (n_instances,) sequence of int
+        Hidden width of each instance (positive).
+    seeds : (n_instances,) sequence of int
+        Seed of each instance's weights; same length as ``widths``.
+    hidden_relu : bool
+        ReLU on the hidden layer (Paper A) or not (TMS).
+    device : torch.device or str
+        Where the tensors live.
+    dtype : torch.dtype
+        Precision of the tensors.
+
+    Returns
+    -------
+    ToyModels
+        The instances, zero-padded to the widest width.
     """
     if len(widths) != len(seeds):
         raise ValueError(f"widths and seeds must have the same length; got {len(widths)} and {len(seeds)}")
@@ -175,11 +323,37 @@ def train_toy_models(
 ) -> np.ndarray:
     """Train every instance at once with AdamW (constant learning rate) on fresh batches.
 
-    ``importance``: (n_features,) or (n_instances, n_features); ``probability``: (1,) when all
-    instances see the same data (Paper A: both seeds on one dataset) or (n_instances,) for one
-    data stream per instance (a sparsity sweep). Batch ``b`` is batch ``b`` of the dataset
-    ``data_seed`` (see :func:`feature_batches`). Returns the loss per instance every
-    ``log_every`` steps: ``(n_steps // log_every, n_instances)``. ``models`` is trained in place.
+    Batch ``b`` is batch ``b`` of the dataset ``data_seed`` (see :func:`feature_batches`).
+    ``models`` is trained in place.
+
+    Parameters
+    ----------
+    models : ToyModels
+        The instances to train.
+    importance : (n_features,) or (n_instances, n_features) torch.Tensor
+        Importance weights of the loss.
+    probability : (1,) or (n_instances,) torch.Tensor
+        One feature probability when all instances see the same data (Paper A: both seeds on one
+        dataset), or one per instance for one data stream per instance (a sparsity sweep).
+    n_steps : int
+        Number of optimisation steps (one batch each).
+    batch_size : int
+        Samples per batch.
+    data_seed : int
+        Seed of the dataset.
+    lr : float
+        Learning rate.
+    weight_decay : float
+        AdamW weight decay.
+    log_every : int
+        Record the loss every this many steps.
+    desc : str
+        Label of the progress bar.
+
+    Returns
+    -------
+    (n_steps // log_every, n_instances) numpy.ndarray
+        The loss per instance every ``log_every`` steps.
     """
     device, dtype = models.weights.device, models.weights.dtype
     n_instances, n_features = models.weights.shape[:2]
@@ -213,10 +387,30 @@ def hidden_batches(
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """The models' hidden activations on batches ``first_batch …`` of a shared dataset.
 
-    Yields ``(x, h)``: features ``(batch_size, n_features)`` and hidden activations
-    ``(n_instances, batch_size, n_hidden_max)``, zero beyond each instance's width: the input of a
-    batch of SAEs, one per model (:func:`superposition.science.sae.init_saes` with ``widths``).
-    ``probability``: the (1,) feature probability the models were trained with.
+    The hidden activations are zero beyond each instance's width: the input of a batch of SAEs, one
+    per model (:func:`superposition.science.sae.init_saes` with ``widths``).
+
+    Parameters
+    ----------
+    models : ToyModels
+        The trained instances.
+    data_seed : int
+        Seed of the dataset.
+    first_batch : int
+        Index of the first batch.
+    n_batches : int
+        Number of batches.
+    batch_size : int
+        Samples per batch.
+    probability : (1,) torch.Tensor
+        The feature probability the models were trained with (one value: data shared by all instances).
+
+    Yields
+    ------
+    x : (batch_size, n_features) torch.Tensor
+        Features.
+    h : (n_instances, batch_size, n_hidden_max) torch.Tensor
+        Hidden activations.
     """
     device, dtype = models.weights.device, models.weights.dtype
     probability = torch.as_tensor(probability, dtype=dtype).reshape(-1)
@@ -231,18 +425,65 @@ def hidden_batches(
 def collect_hidden(
     models: ToyModels, data_seed: int, first_batch: int, n_batches: int, batch_size: int, probability: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """All of :func:`hidden_batches` at once: features ``(n, n_features)``, hidden ``(n_instances, n, n_hidden_max)``."""
+    """All of :func:`hidden_batches` at once.
+
+    Parameters
+    ----------
+    models : ToyModels
+        The trained instances.
+    data_seed : int
+        Seed of the dataset.
+    first_batch : int
+        Index of the first batch.
+    n_batches : int
+        Number of batches.
+    batch_size : int
+        Samples per batch.
+    probability : (1,) torch.Tensor
+        The feature probability the models were trained with.
+
+    Returns
+    -------
+    x : (n, n_features) torch.Tensor
+        Features, ``n = n_batches * batch_size``.
+    h : (n_instances, n, n_hidden_max) torch.Tensor
+        Hidden activations.
+    """
     pairs = list(hidden_batches(models, data_seed, first_batch, n_batches, batch_size, probability))
     return torch.cat([x for x, _ in pairs]), torch.cat([h for _, h in pairs], dim=1)
 
 
 def feature_norms(weights: torch.Tensor) -> torch.Tensor:
-    """``||W_i||`` per feature: (n_instances, n_features). About 1: represented; about 0: dropped."""
+    """``||W_i||`` per feature. About 1: represented; about 0: dropped.
+
+    Parameters
+    ----------
+    weights : (n_instances, n_features, n_hidden_max) torch.Tensor
+        Toy-model weights.
+
+    Returns
+    -------
+    (n_instances, n_features) torch.Tensor
+        Norm of each feature's row.
+    """
     return torch.linalg.vector_norm(weights, dim=-1)
 
 
 def represented_features(weights: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
-    """Which features an instance represents, ``||W_i|| > threshold``: (n_instances, n_features) bool."""
+    """Which features an instance represents, ``||W_i|| > threshold``.
+
+    Parameters
+    ----------
+    weights : (n_instances, n_features, n_hidden_max) torch.Tensor
+        Toy-model weights.
+    threshold : float
+        Norm above which a feature counts as represented.
+
+    Returns
+    -------
+    (n_instances, n_features) torch.Tensor
+        Boolean mask.
+    """
     return feature_norms(weights) > threshold
 
 
@@ -253,14 +494,37 @@ def _overlaps(weights: torch.Tensor) -> torch.Tensor:
 
 
 def dimensions_per_feature(weights: torch.Tensor, widths: torch.Tensor) -> torch.Tensor:
-    """``D* = m / ||W||_F^2`` per instance: (n_instances,). Sticks at 1 and 1/2 in TMS."""
+    """``D* = m / ||W||_F^2`` per instance. Sticks at 1 and 1/2 in TMS.
+
+    Parameters
+    ----------
+    weights : (n_instances, n_features, n_hidden_max) torch.Tensor
+        Toy-model weights.
+    widths : (n_instances,) torch.Tensor
+        Hidden width ``m`` of each instance.
+
+    Returns
+    -------
+    (n_instances,) torch.Tensor
+        Dimensions per feature.
+    """
     return widths.to(weights.dtype) / (weights**2).sum(dim=(-2, -1))
 
 
 def feature_dimensionality(weights: torch.Tensor) -> torch.Tensor:
-    """``D_i = ||W_i||^2 / sum_j (W_hat_i . W_j)^2`` per feature: (n_instances, n_features).
+    """``D_i = ||W_i||^2 / sum_j (W_hat_i . W_j)^2`` per feature.
 
     Clusters at 1 (own dimension), 3/4, 2/3, 1/2 (antipodal pair), 2/5, 3/8 in TMS; 0 for a
     dropped feature.
+
+    Parameters
+    ----------
+    weights : (n_instances, n_features, n_hidden_max) torch.Tensor
+        Toy-model weights.
+
+    Returns
+    -------
+    (n_instances, n_features) torch.Tensor
+        Feature dimensionality.
     """
     return feature_norms(weights) ** 2 / _overlaps(weights).sum(dim=-1).clamp_min(1e-12)
