@@ -59,10 +59,13 @@ def test_chapter_page_shows_figures_parameters_glued_numbers_and_provenance(publ
     # every glued number in the prose is the recorded value, formatted as the prose asks
     source = "\n".join(c.source for c in read_notebook_source(notebook_path(name)).cells if c.cell_type == "markdown")
     expected = []
-    recorded = published_book["results"][name]["results"]
+    run = published_book["results"][name]
+    recorded = {key: entry["value"] for key, entry in run["results"].items()}
+    parameters = run["provenance"]["parameters"]
     for key, spec in GLUE_TEXT.findall(source):
-        assert key in recorded, f"the prose glues {key}, which the notebook does not record"
-        expected.append(format(recorded[key]["value"], spec or ""))
+        assert key in recorded or key in parameters, f"the prose glues {key}, neither a recorded result nor a parameter"
+        value = recorded[key] if key in recorded else parameters[key]
+        expected.append(format("n/a" if value is None else value, spec or ""))
     pasted = [span.get_text() for span in main.find_all("span", class_="pasted-text")]
     assert pasted == expected
 

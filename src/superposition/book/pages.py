@@ -159,6 +159,8 @@ def claims_page(results: dict[str, dict[str, Any]]) -> str:
         "",
         "## Summary",
         "",
+        "Paper A: Longon et al. 2025; paper B: Klindt et al. 2025.",
+        "",
         "| claim | paper | chapter | verdict | this book | band (expected ± tolerance) | regression |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -170,7 +172,7 @@ def claims_page(results: dict[str, dict[str, Any]]) -> str:
         holds = "—" if check is None or check.claim_holds is None else ("yes" if check.claim_holds else "no")
         status = _status(check) if check else "not run at default parameters"
         lines.append(
-            f"| [`{c.id}`](#claim-{c.id.lower()}) | {PAPERS.get(c.paper, c.paper)} | {entry.notebook} | "
+            f"| [`{c.id}`](#claim-{c.id.lower()}) | {c.paper} | {entry.notebook} | "
             f"**{c.verdict}** | {_cell(value)} | {_band_text(entry)} | {status} |"
         )
         sections += [
