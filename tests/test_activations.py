@@ -91,3 +91,13 @@ def test_an_interrupted_extraction_leaves_nothing_that_looks_finished(cache):
     assert not (cache / "features").exists() or list((cache / "features").iterdir()) == []
     out = activations.extract_features(Tiny(), pictures(), ["conv"], "centre", PRE, batch_size=2)
     assert out["conv"].shape == (10, 4)
+
+
+def test_a_layer_name_is_checked_against_the_network_before_anything_trains():
+    from superposition.networks import cnn
+    from superposition.networks.activations import check_layers
+
+    net = cnn.init_cnn(cnn.CnnConfig(channels=(4, 8, 16)), 0)
+    check_layers(net, {"late_layer": "layer3"}, "the small CNN")
+    with pytest.raises(ValueError, match=r"parameter 'late_layer' must name a layer of the small CNN, one of \[.*'layer3'.*\] or a submodule such as .*; got 'layer9'"):
+        check_layers(net, {"early_layer": "layer2", "late_layer": "layer9"}, "the small CNN")

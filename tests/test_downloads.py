@@ -150,3 +150,44 @@ def test_a_connection_that_stops_early_keeps_nothing(tmp_path, cache):
         downloads.fetch("remote", folder, timeout=10)
     server.server_close()
     assert list((cache / "downloads").iterdir()) == []
+
+
+@pytest.mark.parametrize("filename", ["/etc/passwd", "../outside.bin", "a/../../b", "a\\..\\b", ""])
+def test_a_manifest_file_name_cannot_escape_the_cache(tmp_path, filename):
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "bad.yaml").write_text(
+        f"entries:\n  - name: escape\n    url: https://example.org/x\n    filename: '{filename}'\n    size: null\n    sha256: null\n    licence: CC0\n"
+    )
+    with pytest.raises(ValueError, match="needs a file name inside the cache folder"):
+        downloads.load_manifests(folder)
+
+
+def test_an_https_download_is_never_redirected_off_https():
+    import io
+    import urllib.error
+    import urllib.request
+
+    handler = downloads._NoDowngradeRedirect()
+    request = urllib.request.Request("https://example.org/file.bin")
+    for target in ("http://example.org/file.bin", "ftp://example.org/file.bin", "file:///etc/passwd"):
+        with pytest.raises(urllib.error.HTTPError, match="refused redirect"):
+            handler.redirect_request(request, io.BytesIO(), 302, "Found", {}, target)
+    assert handler.redirect_request(request, io.BytesIO(), 302, "Found", {}, "https://mirror.example.org/file.bin").full_url.startswith("https://mirror")
+    plain = urllib.request.Request("http://deb.example.org/a.deb")
+    assert handler.redirect_request(plain, io.BytesIO(), 302, "Found", {}, "http://mirror.example.org/a.deb") is not None
+
+
+def test_the_part_file_of_a_dead_download_is_removed_by_the_next_fetch(tmp_path, cache):
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout.strip()
+    source = tmp_path / "source.bin"
+    source.write_bytes(b"payload" * 10)
+    folder = manifest(tmp_path / "m", source, hashlib.sha256(source.read_bytes()).hexdigest(), 70)
+    (cache / "downloads").mkdir(parents=True)
+    stale = cache / "downloads" / f"thing.bin.{dead}.part"
+    stale.write_bytes(b"half a download")
+    assert downloads.fetch("thing", folder).read_bytes() == source.read_bytes()
+    assert not stale.exists() and sorted(p.name for p in (cache / "downloads").iterdir()) == ["thing.bin"]

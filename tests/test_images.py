@@ -119,3 +119,25 @@ def test_image_triplets_load_and_name_missing_or_unreadable_files(tmp_path):
         images.image_triplets(tmp_path)
     with pytest.raises(FileNotFoundError, match="triplet folder .* does not exist"):
         images.image_triplets(tmp_path / "nowhere")
+
+
+def test_an_image_folder_is_checked_at_its_top_before_anything_is_computed(tmp_path):
+    from PIL import Image
+
+    from superposition.data.images import check_image_folder
+
+    with pytest.raises(ValueError, match="names the file system's root"):
+        check_image_folder("/")
+    with pytest.raises(ValueError, match="is not a folder"):
+        check_image_folder(tmp_path / "missing")
+    (tmp_path / "empty" / "deeper" / "deepest").mkdir(parents=True)
+    Image.new("RGB", (8, 8)).save(tmp_path / "empty" / "deeper" / "deepest" / "too_deep.png")
+    with pytest.raises(ValueError, match="holds no JPEG or PNG image at its top or one level down"):
+        check_image_folder(tmp_path / "empty", "triplet_dir")
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "a.jpg").write_bytes(b"not an image")
+    with pytest.raises(ValueError, match=r"parameter 'image_dir': .*a.jpg is not a readable image"):
+        check_image_folder(tmp_path / "broken")
+    (tmp_path / "classes" / "n01440764").mkdir(parents=True)
+    Image.new("RGB", (8, 8)).save(tmp_path / "classes" / "n01440764" / "x.JPEG")
+    assert check_image_folder(tmp_path / "classes") == (tmp_path / "classes").resolve()

@@ -88,9 +88,17 @@ def test_real_lists_are_strings_of_numbers_in_range():
     rules = {"deltas": real_list(0.01, 1.0)}
     assert validate({"deltas": "0.2, 0.5,1"}, rules) == {"deltas": "0.2, 0.5,1"}
     assert parse_reals("0.2, 0.5,1") == [0.2, 0.5, 1.0] and parse_reals("") == []
-    for bad in ("0.2,1.5", "0.2;0.4", "", 0.2, "x"):
+    for bad in ("0.2,1.5", "0.2;0.4", "", 0.2, "x", "0.2,nan", "inf"):
         with pytest.raises(ParameterError, match=r"'deltas' must be comma-separated numbers in \[0.01, 1.0\]"):
             validate({"deltas": bad}, rules)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_a_real_refuses_nan_and_infinities_by_name(value):
+    """NaN passes every comparison of a range check: it is refused on its own, naming the parameter."""
+    for rule in (real(0.0, 1.0), real()):
+        with pytest.raises(ParameterError, match=r"parameter 'gap_threshold' must be a finite float"):
+            validate({"gap_threshold": value}, {"gap_threshold": rule})
 
 
 @pytest.mark.parametrize("name", notebook_names())

@@ -62,7 +62,8 @@ def test_saes_on_inputs_of_different_widths_train_as_they_would_alone():
     np.testing.assert_allclose(q.fvu[1], sae.sae_quality(alone, torch.stack([narrow, narrow])).fvu[1], rtol=1e-5)
     in_batches = sae.sae_quality(both, torch.stack([h, padded]), batch_size=300)
     np.testing.assert_allclose(in_batches.fvu, q.fvu, rtol=1e-6)
-    np.testing.assert_allclose(in_batches.l0, q.l0) and np.testing.assert_array_equal(in_batches.dead, q.dead)
+    np.testing.assert_allclose(in_batches.l0, q.l0)
+    np.testing.assert_array_equal(in_batches.dead, q.dead)
     second = both.select([1])
     assert second.w_enc.shape == (1, 6, 10) and int(second.widths[0]) == 4
     torch.testing.assert_close(second.encode(padded[None]), both.encode(torch.stack([h, padded]))[1:])

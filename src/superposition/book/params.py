@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import io
+import math
 import re
 import tokenize
 from dataclasses import dataclass
@@ -297,6 +298,8 @@ class Rule:
             raise ParameterError(f"parameter {name!r} must be {self.describe()}, got {type(value).__name__} {value!r}")
         if self.choices is not None and value not in self.choices:
             raise ParameterError(f"parameter {name!r} must be {self.describe()}, got {value!r}")
+        if isinstance(value, float) and not math.isfinite(value):  # NaN passes every comparison of a range check
+            raise ParameterError(f"parameter {name!r} must be a finite {self.describe()}, got {value!r}")
         if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
             raise ParameterError(f"parameter {name!r} must be {self.describe()}, got {value!r}")
         return value
@@ -346,7 +349,8 @@ class IntegerListRule(Rule):
             numbers = self._parse(value)
         except ValueError:
             raise ParameterError(f"parameter {name!r} must be {self.describe()}, got {value!r}") from None
-        if (not numbers and not self.allow_empty) or any((self.low is not None and n < self.low) or (self.high is not None and n > self.high) for n in numbers):
+        out_of_range = any(not math.isfinite(n) or (self.low is not None and n < self.low) or (self.high is not None and n > self.high) for n in numbers)
+        if (not numbers and not self.allow_empty) or out_of_range:
             raise ParameterError(f"parameter {name!r} must be {self.describe()}, got {value!r}")
         return value
 

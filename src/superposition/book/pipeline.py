@@ -9,7 +9,12 @@ Usage (from the repository root; the Makefile wraps these)::
 
 A run validates parameter names and types before any kernel starts, executes into a temporary
 folder, and publishes ``_build/executed/<name>.ipynb`` and ``_build/results/<name>.json`` only
-after a complete run: an interrupted or failing run leaves the previous outputs as they were.
+after a complete run, and both at once: the pair lives in a folder of its own under
+``_build/published/``, the two paths are links into ``_build/published/<name>``, and that link is
+swapped in one rename (:func:`publish`). An interrupted or failing run leaves the previous
+outputs as they were; two runs of one notebook at once each publish a whole pair, the later one
+winning. A failing run keeps its executed notebook in ``_build/failed/<name>.ipynb`` (replacing
+an older failure) and ends in one message: what failed, in which cell, where the notebook is.
 A run whose inputs (notebook, the library modules it imports, lock file, parameters) have not
 changed since the published one is skipped unless ``--force`` is given.
 """
@@ -74,6 +79,53 @@ def parse_cli_value(text: str) -> ParameterValue:
         except ValueError:
             pass
     return text
+
+
+def read_parameters_file(path: Path) -> dict[str, Any]:
+    """The ``name: value`` pairs of a YAML parameter file (``make run PARAMS='-f file.yaml'``).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file.
+
+    Returns
+    -------
+    dict of str to Any
+        The values (checked against the notebook's parameters later).
+
+    Raises
+    ------
+    ParameterError
+        When the file is missing, a folder, not UTF-8 text, not YAML, or not a mapping of names
+        to values; the message names the file and says what a parameter file looks like.
+    """
+    import yaml
+
+    expected = "a YAML mapping of parameter names to values, e.g. 'n_trials: 40'"
+    path = Path(path)
+    if path.is_dir():
+        raise ParameterError(f"parameter file {path} is a folder; give {expected}")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise ParameterError(f"parameter file {path} does not exist") from None
+    except UnicodeDecodeError:
+        raise ParameterError(f"parameter file {path} is not UTF-8 text; give {expected}") from None
+    except OSError as error:
+        raise ParameterError(f"parameter file {path} cannot be read ({error.strerror})") from None
+    try:
+        values = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        where = getattr(error, "problem_mark", None)
+        at = f" (line {where.line + 1})" if where is not None else ""
+        raise ParameterError(f"parameter file {path} is not valid YAML{at}; give {expected}") from None
+    if values is None:
+        return {}
+    if not isinstance(values, dict) or not all(isinstance(k, str) for k in values):
+        kind = {"list": "list", "str": "string", "int": "number", "float": "number", "bool": "boolean"}.get(type(values).__name__, type(values).__name__)
+        raise ParameterError(f"parameter file {path} holds a YAML {kind}, not {expected}")
+    return values
 
 
 def resolve_parameters(
@@ -225,6 +277,107 @@ def interrupted_cells(executed: Path) -> list[int]:
     ]
 
 
+def published_pair(name: str, out: Path | None = None) -> tuple[Path, Path]:
+    """The executed notebook and results of ``name``'s published run, read from one publication.
+
+    Resolving the publication folder once means a reader never pairs a notebook of one run with
+    the results of another, even while a new run is being published.
+
+    Parameters
+    ----------
+    name : str
+        Notebook name.
+    out : pathlib.Path or None
+        The output folder (``_build`` by default).
+
+    Returns
+    -------
+    executed, results : pathlib.Path
+        The two files (they may be missing when the notebook was never published).
+    """
+    out = BUILD if out is None else out
+    current = out / "published" / name
+    if current.is_symlink() or current.is_dir():
+        folder = current.resolve()
+        return folder / f"{name}.ipynb", folder / f"{name}.json"
+    return out / "executed" / f"{name}.ipynb", out / "results" / f"{name}.json"
+
+
+def publish(name: str, executed: Path, results: Path, out: Path | None = None) -> None:
+    """Publish a completed run's executed notebook and results together, in one atomic rename.
+
+    The pair moves into a fresh folder ``out/published/.<name>-<random>``; the link
+    ``out/published/<name>`` is then replaced by one pointing at it (``os.replace`` of a link is
+    atomic), and ``out/executed/<name>.ipynb`` and ``out/results/<name>.json`` are links through
+    it. The folder of the previous publication is removed afterwards.
+
+    Parameters
+    ----------
+    name : str
+        Notebook name.
+    executed : pathlib.Path
+        The executed notebook (moved).
+    results : pathlib.Path
+        Its results JSON (moved).
+    out : pathlib.Path or None
+        The output folder (default ``_build``).
+    """
+    out = BUILD if out is None else out
+    published = out / "published"
+    published.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=published))
+    os.replace(executed, folder / f"{name}.ipynb")
+    os.replace(results, folder / f"{name}.json")
+    current = published / name
+    previous = current.resolve() if current.is_symlink() else None
+    _replace_link(current, folder.name)
+    for kind, suffix in (("executed", ".ipynb"), ("results", ".json")):
+        link = out / kind / f"{name}{suffix}"
+        link.parent.mkdir(parents=True, exist_ok=True)
+        target = Path("..") / "published" / name / f"{name}{suffix}"
+        if not (link.is_symlink() and Path(os.readlink(link)) == target):
+            _replace_link(link, target)
+    if previous is not None and previous != folder.resolve():
+        shutil.rmtree(previous, ignore_errors=True)
+
+
+def _replace_link(link: Path, target: str | Path) -> None:
+    """Point ``link`` at ``target``, replacing whatever is there in one rename."""
+    temporary = link.with_name(f".{link.name}.{os.getpid()}.link")
+    temporary.unlink(missing_ok=True)
+    os.symlink(target, temporary)
+    os.replace(temporary, link)
+
+
+def _failed_cell(executed: Path) -> str:
+    """The cell that was running when a run failed, from papermill's per-cell status."""
+    try:
+        cells = json.loads(executed.read_text())["cells"]
+    except (OSError, ValueError, KeyError):
+        return "an unknown cell"
+    code = [c for c in cells if c.get("cell_type") == "code"]
+    for i, cell in enumerate(code):  # papermill stamps each cell's end time; the first without one was running
+        meta = cell.get("metadata", {}).get("papermill", {})
+        if meta.get("status") in ("running", "failed") or not meta.get("end_time"):
+            first = next((line for line in "".join(cell.get("source", "")).splitlines() if line.strip()), "")
+            return f"code cell {i + 1} ({first[:60]!r})"
+    return "an unknown cell"
+
+
+def _keep_failed(name: str, scratch: Path, out: Path) -> Path:
+    """Keep the failed run's executed notebook as ``out/failed/<name>.ipynb``, replacing an older failure."""
+    failed = out / "failed" / f"{name}.ipynb"
+    failed.parent.mkdir(parents=True, exist_ok=True)
+    failed.unlink(missing_ok=True)  # an older failure never stands for this one
+    if (scratch / f"{name}.ipynb").exists():
+        shutil.copyfile(scratch / f"{name}.ipynb", failed)
+    return failed
+
+
+def _shown(path: Path) -> Path:
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
 def execute(
     name: str,
     profile: str = DEFAULT_PROFILE,
@@ -263,6 +416,7 @@ def execute(
         The results JSON.
     """
     import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     parameters = resolve_parameters(name, profile, overrides)
     key = run_key(name, parameters)
@@ -300,19 +454,24 @@ def execute(
         data = json.loads((scratch / "results.json").read_text())
         if not data.get("complete"):
             raise RunError(f"{name}: the notebook ended without calling run.finish(); its results are incomplete")
-        executed_path.parent.mkdir(parents=True, exist_ok=True)
-        results_path.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(scratch / f"{name}.ipynb", executed_path)
-        os.replace(scratch / "results.json", results_path)
+        publish(name, scratch / f"{name}.ipynb", scratch / "results.json", out)
     except papermill.PapermillExecutionError as exc:
-        failed = out / "failed" / f"{name}.ipynb"
-        failed.parent.mkdir(parents=True, exist_ok=True)
-        if (scratch / f"{name}.ipynb").exists():
-            shutil.copyfile(scratch / f"{name}.ipynb", failed)
+        failed = _keep_failed(name, scratch, out)
         raise RunError(
             f"{name}: cell {exc.exec_count} raised {exc.ename}: {exc.evalue}\n"
-            f"The executed notebook with the traceback is in {failed.relative_to(ROOT) if failed.is_relative_to(ROOT) else failed}; "
+            f"The executed notebook with the traceback is in {_shown(failed)}; "
             f"the previous outputs were left as they were.\n{''.join(exc.traceback[-3:]) if exc.traceback else ''}"
+        ) from None
+    except (DeadKernelError, CellTimeoutError) as exc:
+        failed = _keep_failed(name, scratch, out)
+        what = (
+            "the kernel died (killed from outside, often by the out-of-memory killer: run with smaller sizes)"
+            if isinstance(exc, DeadKernelError)
+            else f"a cell ran past the {timeout} s timeout"
+        )
+        raise RunError(
+            f"{name}: {what}, in {_failed_cell(failed)}.\n"
+            f"The notebook as far as it ran is in {_shown(failed)}; the previous outputs were left as they were."
         ) from None
     finally:
         for k, v in env_before.items():
@@ -341,13 +500,64 @@ def load_results(results_dir: Path = RESULTS) -> dict[str, dict[str, Any]]:
     return {p.stem: json.loads(p.read_text()) for p in sorted(results_dir.glob("*.json"))}
 
 
-def stage_book(stage: Path = BUILD / "book") -> Path:
-    """Assemble the book's source: the pages in ``book/``, the executed notebooks, generated pages.
+def chapter_title(name: str) -> str:
+    """The title of a chapter: the first Markdown heading of its notebook.
 
     Parameters
     ----------
-    stage : pathlib.Path
-        Folder to assemble into (replaced).
+    name : str
+        Notebook name.
+
+    Returns
+    -------
+    str
+        The heading's text (the notebook's name when it has none).
+    """
+    for cell in read_notebook_source(notebook_path(name)).cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return name
+
+
+def placeholder_page(name: str) -> str:
+    """The page of a chapter that has not been executed yet: its title and how to run it.
+
+    Parameters
+    ----------
+    name : str
+        Notebook name.
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
+    return (
+        f"# {chapter_title(name)}\n\n"
+        ":::{admonition} Not yet run\n:class: warning\n\n"
+        "This chapter has not been executed in this build, so it shows no numbers and no figures. "
+        f"Run it with `make run NB={name}` (or every chapter with `make book`); its claims are listed "
+        "as not run on the claims page until then.\n:::\n"
+    )
+
+
+def stage_book(stage: Path | None = None, require_all: bool = True, out: Path | None = None) -> Path:
+    """Assemble the book's source: the pages in ``book/``, the executed notebooks, generated pages.
+
+    Each chapter's notebook and results are copied from one publication (:func:`published_pair`),
+    so a page and its numbers always come from the same run.
+
+    Parameters
+    ----------
+    stage : pathlib.Path or None
+        Folder to assemble into (replaced; default ``<out>/book``).
+    require_all : bool
+        Refuse to build when a chapter has never been executed (``make book``); otherwise such a
+        chapter gets a placeholder page saying how to run it (``make run NB=...``).
+    out : pathlib.Path or None
+        The output folder the runs were published into (default ``_build``).
 
     Returns
     -------
@@ -356,20 +566,28 @@ def stage_book(stage: Path = BUILD / "book") -> Path:
     """
     from .pages import claims_page, reproduce_box, status_page
 
-    missing = [n for n in notebook_names() if not (EXECUTED / f"{n}.ipynb").exists()]
-    if missing:
+    out = BUILD if out is None else out
+    stage = out / "book" if stage is None else stage
+    pairs = {name: published_pair(name, out) for name in notebook_names()}
+    missing = [n for n, (executed, _) in pairs.items() if not executed.exists()]
+    if missing and require_all:
         raise RunError(f"no executed notebook for {', '.join(missing)}; run `make notebooks` (or `make book`) first")
     if stage.exists():
         shutil.rmtree(stage)
     shutil.copytree(BOOK, stage)
-    shutil.copytree(EXECUTED, stage / "executed")
-    results = load_results()
+    (stage / "executed").mkdir()
     downloads = stage / "downloads"  # linked with {download} from each chapter's Reproduce box
     downloads.mkdir(parents=True)
-    for name in notebook_names():
-        shutil.copyfile(EXECUTED / f"{name}.ipynb", downloads / f"{name}.ipynb")
-        if (RESULTS / f"{name}.json").exists():
-            shutil.copyfile(RESULTS / f"{name}.json", downloads / f"{name}.json")
+    results = {}
+    for name, (executed, results_file) in pairs.items():
+        if name in missing:
+            atomic_write_text(stage / "executed" / f"{name}.md", placeholder_page(name))
+            continue
+        shutil.copyfile(executed, stage / "executed" / f"{name}.ipynb")
+        shutil.copyfile(executed, downloads / f"{name}.ipynb")
+        if results_file.exists():
+            shutil.copyfile(results_file, downloads / f"{name}.json")
+            results[name] = json.loads(results_file.read_text())
         _append_markdown_cell(stage / "executed" / f"{name}.ipynb", reproduce_box(name, results.get(name)))
     mathjax = mathjax_folder()
     shutil.copytree(mathjax, stage / "_vendor" / "mathjax")  # html_static_path in _config.yml
@@ -409,15 +627,32 @@ def mathjax_folder() -> Path:
     return MATHJAX
 
 
-def build_book() -> Path:
+def build_book(require_all: bool = True) -> Path:
     """Stage the book and render it to ``_build/html`` with warnings as errors.
+
+    One build at a time: a second build waits for the first (a lock on ``_build/.book.lock``),
+    since both stage into and render from the same folders.
+
+    Parameters
+    ----------
+    require_all : bool
+        Refuse to build when a chapter was never executed; otherwise it gets a placeholder page.
 
     Returns
     -------
     pathlib.Path
         The folder of the rendered book, ``_build/html``.
     """
-    stage = stage_book()
+    import fcntl
+
+    BUILD.mkdir(parents=True, exist_ok=True)
+    with open(BUILD / ".book.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build_book(require_all)
+
+
+def _build_book(require_all: bool) -> Path:
+    stage = stage_book(require_all=require_all)
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
     command = [
         str(jupyter_book), "build", str(stage),
@@ -444,7 +679,8 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
     run_all = sub.add_parser("run-all", help="execute every notebook with its default parameters")
     run_all.add_argument("--force", action="store_true", help="execute even when the outputs are current")
     run_all.add_argument("--missing-only", action="store_true", help="execute only notebooks never executed")
-    sub.add_parser("build-book", help="stage the pages and render the HTML book")
+    build = sub.add_parser("build-book", help="stage the pages and render the HTML book")
+    build.add_argument("--allow-missing", action="store_true", help="give chapters never executed a placeholder page instead of refusing")
     params = sub.add_parser("params", help="list a notebook's parameters and profiles")
     params.add_argument("notebook")
     return parser.parse_args(argv)
@@ -468,9 +704,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             overrides: dict[str, Any] = {}
             if args.parameters_file:
-                import yaml
-
-                overrides.update(yaml.safe_load(args.parameters_file.read_text()) or {})
+                overrides.update(read_parameters_file(args.parameters_file))
             overrides.update({k: parse_cli_value(v) for k, v in args.parameter})
             execute(args.notebook, args.profile, overrides, force=args.force)
         elif args.command == "run-all":
@@ -479,7 +713,7 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 execute(name, force=args.force)
         elif args.command == "build-book":
-            build_book()
+            build_book(require_all=not args.allow_missing)
         elif args.command == "params":
             from .params import available_profiles
 

@@ -21,6 +21,10 @@ digest and size of the first download are recorded beside the file (``<filename>
 fetched only after the user accepts them: ``fetch(..., accept_terms=True)`` or the manifest's
 file name (e.g. ``nsd``) in the environment variable ``SUPERPOSITION_ACCEPT_TERMS``.
 
+A manifest's file name stays inside the cache's ``downloads`` folder (no absolute path, no ``..``);
+an ``https`` download is never redirected to a plain ``http`` (or any other) address; the
+``.part`` file of a download whose process died is removed by the next fetch of that file.
+
 The cache folder is ``$SUPERPOSITION_CACHE`` if set, else ``_build/cache`` in the repository.
 """
 
@@ -30,9 +34,10 @@ import hashlib
 import os
 import shutil
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import yaml
 
@@ -120,6 +125,8 @@ def load_manifests(folder: Path = MANIFESTS) -> dict[str, Entry]:
             digest = "" if raw["sha256"] is None else str(raw["sha256"]).lower()
             if (digest and len(digest) < 8) or any(c not in "0123456789abcdef" for c in digest):
                 raise ValueError(f"{path.name}: entry {raw['name']!r} needs a hex sha256 (a prefix of >= 8 digits, or null); got {digest!r}")
+            if not _is_relative_name(str(raw["filename"])):
+                raise ValueError(f"{path.name}: entry {raw['name']!r} needs a file name inside the cache folder (no absolute path, no '..'); got {raw['filename']!r}")
             if raw["name"] in entries:
                 raise ValueError(f"manifest entry {raw['name']!r} is declared twice ({entries[raw['name']].manifest} and {path.name})")
             entries[raw["name"]] = Entry(
@@ -134,6 +141,50 @@ def load_manifests(folder: Path = MANIFESTS) -> dict[str, Entry]:
                 terms=raw.get("terms"),
             )
     return entries
+
+
+def _is_relative_name(filename: str) -> bool:
+    """Whether a manifest's file name is a relative path that stays below the folder it is joined to."""
+    parts = PurePosixPath(filename).parts
+    return bool(parts) and not PurePosixPath(filename).is_absolute() and "\\" not in filename and all(p not in ("..", ".", "") for p in parts)
+
+
+class _NoDowngradeRedirect(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only to https, or from http to http: an https download never leaves https."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001, ANN201 - urllib's signature
+        old_scheme, new_scheme = urllib.parse.urlsplit(req.full_url).scheme, urllib.parse.urlsplit(newurl).scheme
+        if new_scheme not in ("http", "https") or (old_scheme == "https" and new_scheme != "https"):
+            raise urllib.error.HTTPError(newurl, code, f"refused redirect from {req.full_url} to {newurl} (an https download stays on https)", headers, fp)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _remove_abandoned_parts(target: Path) -> list[Path]:
+    """Delete the ``.part`` files of ``target`` whose downloading process is gone.
+
+    Parameters
+    ----------
+    target : pathlib.Path
+        The cached file a download would produce.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The removed files.
+    """
+    removed = []
+    for part in target.parent.glob(target.name + ".*.part"):
+        try:
+            pid = int(part.name[len(target.name) + 1 : -len(".part")])
+            os.kill(pid, 0)
+        except ValueError:
+            pass
+        except ProcessLookupError:
+            part.unlink(missing_ok=True)
+            removed.append(part)
+        except PermissionError:
+            continue
+    return removed
 
 
 def entry(name: str, folder: Path = MANIFESTS) -> Entry:
@@ -281,10 +332,12 @@ def fetch(name: str, folder: Path = MANIFESTS, timeout: float = 60.0, accept_ter
             return target
         except DownloadError:
             target.unlink()
+    _remove_abandoned_parts(target)
     part = target.with_name(target.name + f".{os.getpid()}.part")
     try:
         try:
-            with urllib.request.urlopen(item.url, timeout=timeout) as response, open(part, "wb") as handle:
+            opener = urllib.request.build_opener(_NoDowngradeRedirect)
+            with opener.open(item.url, timeout=timeout) as response, open(part, "wb") as handle:
                 shutil.copyfileobj(response, handle, length=1 << 20)
                 announced = response.headers.get("Content-Length")
         except (urllib.error.URLError, OSError, TimeoutError) as error:

@@ -127,6 +127,56 @@ def fashion_mnist(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
+IMAGE_SUFFIXES = (".jpeg", ".jpg", ".png")
+
+
+def check_image_folder(path: str | Path, parameter: str = "image_dir", max_entries: int = 10_000) -> Path:
+    """Refuse, before anything is computed, a folder that cannot be an image folder.
+
+    The folder must exist, must not be the file system's root, and must hold a readable JPEG or PNG
+    image at its top or one level down (class folders, as ImageNet's training split has); at most
+    ``max_entries`` entries are looked at, so a wrong folder is never crawled.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The folder.
+    parameter : str
+        The parameter that named it, for the message.
+    max_entries : int
+        Entries looked at, at most.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder, resolved.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    root = Path(path).expanduser().resolve()
+    if not root.is_dir():
+        raise ValueError(f"parameter {parameter!r} must name a folder of JPEG or PNG images; {str(path)!r} is not a folder")
+    if root == Path(root.anchor):
+        raise ValueError(f"parameter {parameter!r} names the file system's root; give the folder that holds the images")
+    seen = 0
+    levels = [root]
+    for folder in levels:
+        for entry in sorted(folder.iterdir()):
+            seen += 1
+            if seen > max_entries:
+                break
+            if entry.is_dir() and folder == root:
+                levels.append(entry)
+            elif entry.suffix.lower() in IMAGE_SUFFIXES:
+                try:
+                    with Image.open(entry) as image:
+                        image.verify()
+                    return root
+                except (UnidentifiedImageError, OSError) as error:
+                    raise ValueError(f"parameter {parameter!r}: {entry} is not a readable image ({error})") from None
+    raise ValueError(f"parameter {parameter!r}: {root} holds no JPEG or PNG image at its top or one level down")
+
+
 def image_folder(path: str | Path, n_images: int, size: int = 224) -> np.ndarray:
     """The first ``n_images`` images (sorted by file name, recursively) of folder ``path``.
 
@@ -152,12 +202,16 @@ def image_folder(path: str | Path, n_images: int, size: int = 224) -> np.ndarray
     root = Path(path).expanduser()
     if not root.is_dir():
         raise FileNotFoundError(f"image folder {root} does not exist (parameter image_dir); point it to a folder of JPEG/PNG images")
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in (".jpeg", ".jpg", ".png"))
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     if len(files) < n_images:
         raise ValueError(f"image folder {root} holds {len(files)} images; {n_images} were asked for")
     out = np.empty((n_images, size, size, 3), dtype=np.uint8)
     for i, file in enumerate(files[:n_images]):
-        out[i] = resize_and_centre_crop(Image.open(file).convert("RGB"), size, round(size * 256 / 224), Image.BILINEAR)
+        try:
+            image = Image.open(file).convert("RGB")
+        except OSError as error:  # PIL's UnidentifiedImageError is an OSError
+            raise ValueError(f"image folder {root}: {file} is not a readable image ({error})") from None
+        out[i] = resize_and_centre_crop(image, size, round(size * 256 / 224), Image.BILINEAR)
     return out
 
 

@@ -108,6 +108,25 @@ def _fingerprint(model: torch.nn.Module, images: np.ndarray, layers: Sequence[st
     return digest.hexdigest()[:24]
 
 
+def check_layers(model: torch.nn.Module, layers: dict[str, str], network: str) -> None:
+    """Refuse, before anything trains, a layer name that ``model`` does not have.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network, or an untrained one of the same architecture (the names are the same).
+    layers : dict of str to str
+        Parameter name -> the layer name it gives.
+    network : str
+        What the network is, for the message.
+    """
+    names = [name for name, _ in model.named_modules() if name]
+    for parameter, layer in layers.items():
+        if layer not in names:
+            top = [n for n in names if "." not in n]
+            raise ValueError(f"parameter {parameter!r} must name a layer of {network}, one of {top} or a submodule such as {names[len(names) // 2]!r}; got {layer!r}")
+
+
 @torch.no_grad()
 def _run(model: torch.nn.Module, images: np.ndarray, layers: Sequence[str], how: str, preprocess: Preprocess, batch_size: int, device: torch.device, out: dict[str, np.ndarray] | None, desc: str) -> dict[str, np.ndarray]:
     modules = dict(model.named_modules())
