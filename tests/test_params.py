@@ -133,3 +133,12 @@ def test_choice_lists_are_comma_separated_names_from_the_allowed_set():
     assert text().check("image_dir", "~/data") == "~/data"
     with pytest.raises(ParameterError, match="parameter 'image_dir' must be str"):
         text().check("image_dir", 5)
+
+
+def test_a_list_parameter_has_a_length_limit():
+    rules = {"widths": integer_list(1, 64), "deltas": real_list(0.01, 1.0)}
+    with pytest.raises(ParameterError, match=r"'widths' must be comma-separated integers in \[1, 64\], at most 64 of them"):
+        validate({"widths": ",".join(["8"] * 65), "deltas": "0.5"}, rules)
+    with pytest.raises(ParameterError, match=r"'deltas' must be comma-separated numbers in \[0.01, 1.0\], at most 64 of them"):
+        validate({"widths": "8", "deltas": ",".join(["0.5"] * 65)}, rules)
+    assert validate({"widths": ",".join(["8"] * 64), "deltas": "0.5"}, rules)

@@ -46,6 +46,24 @@ def test_keys_are_checked(run):
         run.record("late", 1)
 
 
+def test_an_estimate_keeps_its_interval_and_glues_its_bounds(run, monkeypatch):
+    from superposition.metrics import mean_interval
+
+    glued = {}
+    monkeypatch.setattr(record, "_glue", lambda key, value: glued.__setitem__(key, value))
+    estimate = mean_interval([0.1, 0.2, 0.3], "3 SAE replicates")
+    run.record("change", estimate, "a change")
+    stored = json.loads(run.path.read_text())["results"]["change"]
+    assert stored["value"] == pytest.approx(0.2) and stored["interval"] == pytest.approx(estimate.interval)
+    assert stored["n"] == 3 and stored["over"] == "3 SAE replicates" and "Student t" in stored["method"]
+    assert glued == {"change": estimate.value, "change_low": estimate.low, "change_high": estimate.high}
+    with pytest.raises(ValueError, match="already recorded"):  # a bound's glue name is taken
+        run.record("change_low", 1.0)
+    run.record("other_high", 1.0)
+    with pytest.raises(ValueError, match="'other_high' was already recorded"):  # an estimate's bound would take a recorded key
+        run.record("other", estimate)
+
+
 def test_a_result_may_not_take_a_parameters_name(run):
     with pytest.raises(ValueError, match="name of a parameter"):
         run.record("n_features", 200)
@@ -88,11 +106,23 @@ def test_parameter_table_marks_changed_values():
     assert "| `n_trials` | `3` (changed) | `20` |" in table
 
 
-def test_atomic_write_leaves_the_old_file_on_failure(tmp_path):
+def test_atomic_write_leaves_the_old_file_on_failure(tmp_path, monkeypatch):
+    """A write that fails after its bytes reached the file (the disk fills up at fsync) leaves the
+    old content in place and no temporary file: a plain open-write-close would leave the new,
+    unfinished text."""
+    from superposition import io as project_io
+
     target = tmp_path / "out.json"
     atomic_write_text(target, "old")
 
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(project_io.os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        atomic_write_text(target, "new and unfinished")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
     with pytest.raises(TypeError):
         atomic_write_text(target, 123)  # type: ignore[arg-type]
     assert target.read_text() == "old"
-    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]

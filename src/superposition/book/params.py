@@ -313,9 +313,12 @@ class IntegerListRule(Rule):
     ----------
     allow_empty : bool
         Whether ``""`` (no values) is allowed; other fields as in :class:`Rule`.
+    max_length : int
+        The most values the list may hold (a list drives loops and memory).
     """
 
     allow_empty: bool = False
+    max_length: int = 64
 
     def describe(self) -> str:
         """The allowed values, in words (for error messages).
@@ -326,7 +329,7 @@ class IntegerListRule(Rule):
             The description.
         """
         empty = " (or '' for none)" if self.allow_empty else ""
-        return f"comma-separated integers in [{self.low}, {self.high}], e.g. '8,16,32'{empty}"
+        return f"comma-separated integers in [{self.low}, {self.high}], at most {self.max_length} of them, e.g. '8,16,32'{empty}"
 
     def check(self, name: str, value: Any) -> ParameterValue:
         """``value`` if it is a string of numbers the rule allows, else a ``ParameterError``.
@@ -350,7 +353,7 @@ class IntegerListRule(Rule):
         except ValueError:
             raise ParameterError(f"parameter {name!r} must be {self.describe()}, got {value!r}") from None
         out_of_range = any(not math.isfinite(n) or (self.low is not None and n < self.low) or (self.high is not None and n > self.high) for n in numbers)
-        if (not numbers and not self.allow_empty) or out_of_range:
+        if (not numbers and not self.allow_empty) or out_of_range or len(numbers) > self.max_length:
             raise ParameterError(f"parameter {name!r} must be {self.describe()}, got {value!r}")
         return value
 
@@ -378,7 +381,7 @@ class RealListRule(IntegerListRule):
             The description.
         """
         empty = " (or '' for none)" if self.allow_empty else ""
-        return f"comma-separated numbers in [{self.low}, {self.high}], e.g. '0.2,0.5'{empty}"
+        return f"comma-separated numbers in [{self.low}, {self.high}], at most {self.max_length} of them, e.g. '0.2,0.5'{empty}"
 
     def _parse(self, value: str) -> list[float]:
         return parse_reals(value)

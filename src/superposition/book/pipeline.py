@@ -34,6 +34,7 @@ from typing import Any
 
 from ..io import BOOK, BUILD, EXECUTED, RESULTS, ROOT, atomic_write_text, notebook_names, notebook_path
 from .code_keys import digest, library_modules, notebook_sources
+from .memory import check_memory
 from .params import (
     DEFAULT_PROFILE,
     ParameterError,
@@ -389,7 +390,8 @@ def execute(
 ) -> Path:
     """Execute one notebook and publish its executed copy and results; return the results path.
 
-    Raises :class:`ParameterError` before starting a kernel when the parameters are wrong, and
+    Raises :class:`ParameterError` before starting a kernel when the parameters are wrong or their
+    estimated peak memory exceeds what the machine has (:func:`.memory.check_memory`), and
     :class:`RunError` when a cell fails.
 
     Parameters
@@ -419,6 +421,7 @@ def execute(
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     parameters = resolve_parameters(name, profile, overrides)
+    check_memory(name, {p.name: p.default for p in read_parameters(notebook_path(name))} | parameters)
     key = run_key(name, parameters)
     out = Path(output_dir) if output_dir else BUILD
     executed_path, results_path = out / "executed" / f"{name}.ipynb", out / "results" / f"{name}.json"

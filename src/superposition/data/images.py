@@ -16,7 +16,10 @@ import hashlib
 import io
 import lzma
 import os
+import shutil
+import sys
 import tarfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -95,10 +98,13 @@ def fashion_mnist_folder() -> Path:
 
 
 def _read_idx(path: Path, expected_sha256: str, header: int) -> np.ndarray:
-    raw = gzip.decompress(path.read_bytes())
+    try:
+        raw = gzip.decompress(path.read_bytes())
+    except (OSError, EOFError, zlib.error) as error:  # a truncated or garbled file (gzip.BadGzipFile is an OSError)
+        raise downloads.DownloadError(f"{path}: not a readable gzip file ({error})") from None
     digest = hashlib.sha256(raw).hexdigest()
     if digest != expected_sha256:
-        raise downloads.DownloadError(f"{path}: decompressed content has sha256 {digest}, expected {expected_sha256}; delete the file and run again")
+        raise downloads.DownloadError(f"{path}: decompressed content has sha256 {digest}, expected {expected_sha256}")
     return np.frombuffer(raw, dtype=np.uint8, offset=header).copy()
 
 
@@ -119,11 +125,20 @@ def fashion_mnist(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     """
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test'; got {split!r}")
-    folder = fashion_mnist_folder()
     image_file, image_digest = FASHION_MNIST_FILES[(split, "images")]
     label_file, label_digest = FASHION_MNIST_FILES[(split, "labels")]
-    images = _read_idx(folder / image_file, image_digest, header=16).reshape(-1, 28, 28)
-    labels = _read_idx(folder / label_file, label_digest, header=8).astype(np.int64)
+    folder = fashion_mnist_folder()
+    try:
+        images = _read_idx(folder / image_file, image_digest, header=16).reshape(-1, 28, 28)
+        labels = _read_idx(folder / label_file, label_digest, header=8).astype(np.int64)
+    except downloads.DownloadError as error:
+        if folder == FASHION_MNIST_SYSTEM:
+            raise downloads.DownloadError(f"{error}; the system's copy is damaged: reinstall the Debian package dataset-fashion-mnist") from None
+        print(f"cache: discarded {folder}: {error}; unpacking it again", file=sys.stderr, flush=True)
+        shutil.rmtree(folder, ignore_errors=True)
+        folder = fashion_mnist_folder()  # unpacked again, once, from the verified download
+        images = _read_idx(folder / image_file, image_digest, header=16).reshape(-1, 28, 28)
+        labels = _read_idx(folder / label_file, label_digest, header=8).astype(np.int64)
     return images, labels
 
 

@@ -3,24 +3,24 @@
 :func:`extract_features` runs a model over images in batches, grabs the outputs of named
 submodules with forward hooks, reduces each to one vector per image with a read-out (Paper A:
 the centre spatial position of a CNN feature map, the CLS token of a ViT; the spatial mean as an
-option), and stores them as memory-mapped ``.npy`` files. The cache key hashes the model's
-architecture and weights, the layers, the read-out, the images and the preprocessing, so a
-changed model or preprocessing is recomputed and an unchanged one is read back.
+option), and stores them as memory-mapped ``.npy`` files, sealed with their digests and checked on
+every read (:mod:`superposition.data.artifacts`). The cache key hashes the model's architecture
+and weights, the layers, the read-out, the images, the preprocessing, this module's source, the
+versions of torch and the library and the device kind, so a changed model, read-out code or
+preprocessing is recomputed and an unchanged one is read back.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import shutil
+import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
 
-from ..data import downloads
+from ..data import artifacts, downloads
 from ..data.images import IMAGENET_MEAN, IMAGENET_STD, to_model_input
 from ..runtime import progress
 
@@ -97,15 +97,12 @@ class _Done(Exception):
     """Raised by the last hook to skip the rest of the forward pass."""
 
 
-def _fingerprint(model: torch.nn.Module, images: np.ndarray, layers: Sequence[str], how: str, preprocess: Preprocess) -> str:
-    digest = hashlib.sha256()
-    digest.update(repr(model).encode())
-    for name, tensor in model.state_dict().items():
-        digest.update(name.encode())
-        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-    digest.update(np.ascontiguousarray(images).tobytes())
-    digest.update(json.dumps({"shape": list(images.shape), "layers": list(layers), "readout": how, "preprocess": asdict(preprocess)}).encode())
-    return digest.hexdigest()[:24]
+def _fingerprint(model: torch.nn.Module, images: np.ndarray, layers: Sequence[str], how: str, preprocess: Preprocess, device: torch.device) -> str:
+    """The cache key of a read-out: the model (architecture and weights), the images, the layers,
+    the read-out, the preprocessing, this module's source, versions and device kind."""
+    weights = [tensor.detach().cpu().contiguous().numpy() for tensor in model.state_dict().values()]
+    inputs = {"model": repr(model), "weights": list(model.state_dict()), "layers": list(layers), "readout": how, "preprocess": asdict(preprocess)}
+    return artifacts.artifact_key(inputs, [sys.modules[__name__]], [*weights, images], str(device))
 
 
 def check_layers(model: torch.nn.Module, layers: dict[str, str], network: str) -> None:
@@ -212,27 +209,26 @@ def extract_features(
     device = torch.device(device)
     if not cache:
         return {k: np.asarray(v) for k, v in _run(model, images, layers, readout_how, preprocess, batch_size, device, None, desc).items()}
-    key = _fingerprint(model, images, layers, readout_how, preprocess)
+    key = _fingerprint(model, images, layers, readout_how, preprocess, device)
     folder = downloads.cache_dir() / "features" / key
     files = {name: folder / f"{name.replace('/', '_')}.npy" for name in layers}
-    if not all(f.exists() for f in files.values()):
-        tmp = folder.with_name(f".{key}.{os.getpid()}.tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
+    if artifacts.verified(folder, [f.name for f in files.values()]):
         try:
-            # one pass to learn each layer's width, written straight into memory-mapped files
-            first = _run(model, images[:1], layers, readout_how, preprocess, 1, device, None, desc="")
-            out = {name: np.lib.format.open_memmap(tmp / files[name].name, "w+", np.float32, (len(images), first[name].shape[1])) for name in layers}
-            _run(model, images, layers, readout_how, preprocess, batch_size, device, out, desc)
-            for array in out.values():
-                array.flush()
-            del out
-            if folder.exists():  # another process finished first: keep its copy
-                shutil.rmtree(tmp)
-            else:
-                os.replace(tmp, folder)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            return {name: np.load(path, mmap_mode="r") for name, path in files.items()}
+        except (OSError, ValueError) as error:
+            artifacts.discard(folder, f"cannot be loaded ({error})")
+    tmp = artifacts.temporary(folder)
+    try:
+        # one pass to learn each layer's width, written straight into memory-mapped files
+        first = _run(model, images[:1], layers, readout_how, preprocess, 1, device, None, desc="")
+        out = {name: np.lib.format.open_memmap(tmp / files[name].name, "w+", np.float32, (len(images), first[name].shape[1])) for name in layers}
+        _run(model, images, layers, readout_how, preprocess, batch_size, device, out, desc)
+        for array in out.values():
+            array.flush()
+        del out
+        artifacts.publish(tmp, folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return {name: np.load(path, mmap_mode="r") for name, path in files.items()}
 
 

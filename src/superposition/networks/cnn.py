@@ -11,18 +11,16 @@ convolutions or ``torch.func.vmap`` made a training step 1.5x slower than two pl
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
+import sys
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
 from torch import nn
 
-from ..data import downloads
+from ..data import artifacts, downloads
 from ..data.images import fashion_mnist, to_model_input
-from ..io import atomic_write_json
 from ..runtime import make_generator, progress
 from .activations import Preprocess
 
@@ -248,10 +246,13 @@ def trained_cnn(
     test_labels: np.ndarray,
     device: torch.device | str = "cpu",
 ) -> tuple[SmallCnn, CnnHistory, bool]:
-    """:func:`train_cnn`, or its cached result for the same config, seed and data.
+    """:func:`train_cnn`, or its cached result for the same config, seed, data, code and device kind.
 
-    The cache key hashes the config, the seed, the images and the labels; files are written
-    atomically.
+    The cache key (:func:`superposition.data.artifacts.artifact_key`) hashes the config, the
+    seed, the images and the labels, the source of this module, the torch and library versions
+    and the device kind; the weights and history are sealed with their digests and checked on
+    every read, so a changed training code, a truncated or altered file is never served: it is
+    discarded, named on stderr, and the network is trained again.
 
     Parameters
     ----------
@@ -279,21 +280,20 @@ def trained_cnn(
     cached : bool
         Whether it came from the cache.
     """
-    digest = hashlib.sha256(json.dumps({"config": asdict(config), "seed": seed}).encode())
-    for array in (images, labels, test_images, test_labels):
-        digest.update(np.ascontiguousarray(array).tobytes())
-    folder = downloads.cache_dir() / "cnns" / digest.hexdigest()[:24]
-    weights, meta = folder / "weights.pt", folder / "history.json"
-    if weights.exists() and meta.exists():
-        net = SmallCnn(config)
-        net.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
-        return net.eval(), CnnHistory(**json.loads(meta.read_text())), True
+    key = artifacts.artifact_key({"config": asdict(config), "seed": seed}, [sys.modules[__name__]], (images, labels, test_images, test_labels), str(device))
+    folder = downloads.cache_dir() / "cnns" / key
+    if artifacts.verified(folder, ["weights.pt", "history.json"]):
+        try:
+            net = SmallCnn(config)
+            net.load_state_dict(torch.load(folder / "weights.pt", map_location="cpu", weights_only=True))
+            return net.eval(), CnnHistory(**json.loads((folder / "history.json").read_text())), True
+        except (OSError, RuntimeError, ValueError, TypeError) as error:
+            artifacts.discard(folder, f"cannot be loaded ({error})")
     net, history = train_cnn(config, seed, images, labels, test_images, test_labels, device)
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = weights.with_name(f".weights.{os.getpid()}.tmp")
-    torch.save(net.state_dict(), tmp)
-    os.replace(tmp, weights)
-    atomic_write_json(meta, asdict(history))
+    tmp = artifacts.temporary(folder)
+    torch.save(net.state_dict(), tmp / "weights.pt")
+    (tmp / "history.json").write_text(json.dumps(asdict(history)))
+    artifacts.publish(tmp, folder)
     return net, history, False
 
 
