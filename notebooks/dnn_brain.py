@@ -54,6 +54,7 @@ sae_expansion = 2  # latents per unit of the source SAE
 sae_k_fraction = 0.1  # TopK k of the source SAE as a share of its latents
 sae_epochs = 20  # passes over the SAE training activations
 sae_batch_size = 64  # SAE batch size (Paper A: 64)
+sae_replicates = 3  # independently initialised source SAEs (the bars show the first; the claim rests on all of them)
 voxel_sae_expansion = 2  # latents per voxel of the SAE on the voxels (the SAE to voxel-SAE condition)
 alpha_per_voxel = False  # one ridge penalty per voxel (True) or one per fold for all voxels (False, the authors')
 network = "resnet50-imagenet1k-v2"  # nsd mode, the source network
@@ -68,8 +69,6 @@ data_seed = 0  # seed of the synthetic voxels
 device = "auto"  # where networks and SAEs run: auto (GPU if present), cpu or cuda
 
 # %% tags=["hide-input"]
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -107,6 +106,7 @@ chapter = open_chapter(
         "sae_k_fraction": real(0.001, 1.0),
         "sae_epochs": integer(1, 10_000),
         "sae_batch_size": integer(8, 65536),
+        "sae_replicates": integer(1, 16),
         "voxel_sae_expansion": integer(1, 64),
         "alpha_per_voxel": flag(),
         "network": one_of(*pretrained.NETWORKS),
@@ -129,8 +129,11 @@ if snr_low > snr_high:
     raise ValueError(f"parameters 'snr_low' and 'snr_high' must satisfy snr_low <= snr_high; got {snr_low}, {snr_high}")
 if brain == "synthetic" and source_seed == brain_seed:
     raise ValueError("parameters 'source_seed' and 'brain_seed' must differ: the synthetic brain reads a held-out network")
-if brain == "nsd" and not Path(image_dir).expanduser().is_dir():
-    raise ValueError(f"parameter 'image_dir' must name a folder of images in the nsd mode; got {image_dir!r}")
+if brain == "nsd":
+    image_sets.check_image_folder(image_dir, "image_dir")
+    activations.check_layers(pretrained.load_random_twin(network, input_size)[0], {"layer": layer}, network)
+else:
+    activations.check_layers(cnn.init_cnn(cnn.CnnConfig(channels=channels), 0), {"layer": layer}, "the small CNN")
 if n_sae_images < sae_batch_size:
     raise ValueError(f"parameter 'n_sae_images' must be at least sae_batch_size = {sae_batch_size}; got {n_sae_images}")
 run = chapter.start()
@@ -200,7 +203,7 @@ run.record("mean_noise_ceiling", float(np.mean(ceiling)), "mean noise ceiling (f
 # voxel), for the SAE→voxel-SAE condition.
 
 # %%
-source = sae.fit_and_encode([source_train], [source_eval], sae.layer_config(source_train.shape[1], sae_expansion, sae_k_fraction), sae_epochs, sae_batch_size,
+source = sae.fit_and_encode([source_train] * sae_replicates, [source_eval] * sae_replicates, sae.layer_config(source_train.shape[1], sae_expansion, sae_k_fraction), sae_epochs, sae_batch_size,
                             seed=sae_seed, device=torch_device)  # fmt: skip
 voxel_fit = sae.fit_and_encode([voxels_train], [voxels], sae.layer_config(voxels.shape[1], voxel_sae_expansion, sae_k_fraction), sae_epochs, sae_batch_size,
                                seed=sae_seed + 1, device=torch_device)  # fmt: skip
@@ -234,8 +237,14 @@ run.record_table("r", r_rows, ["condition"], {"mean": "mean Pearson r over voxel
 normalised_rows = [{"condition": condition_keys[name], "name": name, "normalised": float((result.per_target.mean(axis=0) / np.sqrt(np.maximum(ceiling, 1e-12))).mean())}
                    for name, result in scores.items() if name.endswith("→voxel")]  # fmt: skip
 run.record_table("r", normalised_rows, ["condition"], {"normalised": "mean over voxels of r / sqrt(noise ceiling), {name}"})
-change = scores["SAE→voxel"].mean - scores["neuron→voxel"].mean
-run.record("change_sae_vs_neurons", change, "SAE→voxel minus neuron→voxel mean r")
+
+# %%
+replicate_r = [scores["SAE→voxel"].mean] + [metrics.ridge_predictivity(codes, voxels, alpha_per_target=alpha_per_voxel, target_batch_size=2048, device=torch_device).mean
+                                             for codes in source.codes[1:]]  # fmt: skip
+per_replicate = np.array(replicate_r) - scores["neuron→voxel"].mean
+change = metrics.replicate_estimate(per_replicate, f"{sae_replicates} SAE replicates")
+run.record("change_sae_vs_neurons", change, "SAE→voxel minus neuron→voxel mean r, mean over the SAE replicates with its t interval")
+run.record("change_random_sae_vs_neurons", scores["random SAE→voxel"].mean - scores["neuron→voxel"].mean, "the control: untrained SAE→voxel minus neuron→voxel mean r")
 run.record("relative_change_sae_vs_neurons", float(metrics.relative_change(scores["SAE→voxel"].mean, scores["neuron→voxel"].mean)), "relative change, percent")
 names = list(scores)
 
@@ -260,8 +269,11 @@ run.figure("fig_brain_bars", fig)
 # voxel's r from the SAE latents against its r from the neurons.
 # ```
 #
-# SAE latents change the mean voxel r by {glue:text}`change_sae_vs_neurons:+.4f`
-# ({glue:text}`relative_change_sae_vs_neurons:+.1f` %) relative to the neurons.
+# SAE latents change the mean voxel r by {glue:text}`change_sae_vs_neurons:+.4f` (mean over
+# {glue:text}`sae_replicates` SAE replicates; 95 % interval
+# [{glue:text}`change_sae_vs_neurons_low:+.4f`, {glue:text}`change_sae_vs_neurons_high:+.4f`]; the
+# first replicate: {glue:text}`relative_change_sae_vs_neurons:+.1f` %) relative to the neurons;
+# the untrained SAE changes it by {glue:text}`change_random_sae_vs_neurons:+.4f`.
 
 # %% [markdown]
 # ## How much of the gap to the ground truth does disentanglement close?
@@ -275,7 +287,7 @@ run.figure("fig_brain_bars", fig)
 if ground_truth is not None:
     gap = scores["ground truth→voxel"].mean - scores["neuron→voxel"].mean
     run.record("gap_to_truth", gap, "ground truth→voxel minus neuron→voxel mean r")
-    run.record("gap_closed", change / gap, "share of that gap the SAE latents close")
+    run.record("gap_closed", float(np.mean(per_replicate)) / gap, "share of that gap the SAE latents close (mean change over the SAE replicates)")
     run.record("ceiling_r", float(np.sqrt(ceiling).mean()), "mean over voxels of sqrt(noise ceiling): the r of a perfect model")
     rings = pd.DataFrame({"ring": [synthetic_brain.RING_NAMES[i] for i in patch.ring], **{n: voxel_r[n] for n in to_voxels}, "sqrt ceiling": np.sqrt(ceiling)})
     ring_table = rings.groupby("ring", sort=True).mean()

@@ -60,6 +60,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from superposition import metrics
 from superposition.book import plots
 from superposition.book.chapter import open_chapter
 from superposition.book.params import flag, integer, integer_list, one_of, parse_integers, real
@@ -150,15 +151,17 @@ half_eval = n_eval // 2
 reverse_r2 = ident.linear_r2(z_test[:half_eval], h_test[:, :half_eval], z_test[half_eval:], h_test[:, half_eval:])
 trained_nonlinear = ident.nonlinear_r2(h_test[:, :half_eval], z_test[:half_eval], h_test[:, half_eval:], z_test[half_eval:])
 gap = history.test_loss[-1] - history.bayes_loss if history.bayes_loss is not None else np.full(n_seeds, np.nan)
+over_seeds = f"{n_seeds} encoder seeds"
+# %%
 run.record("final_linear_r2", final_r2.round(5), "held-out linear R^2 of z from f(g(z)) per seed, end of training")
 run.record("final_linear_r2_min", float(final_r2.min()), "smallest final linear R^2 over seeds")
-run.record("final_linear_r2_mean", float(final_r2.mean()), "mean final linear R^2 over seeds")
+run.record("final_linear_r2_mean", metrics.replicate_estimate(final_r2, over_seeds), "mean final linear R^2 over seeds, with its t interval")
 run.record("untrained_linear_r2_mean", float(untrained_r2.mean()), "linear R^2 of z from an untrained encoder, mean over seeds")
-run.record("reverse_linear_r2_min", float(np.min(reverse_r2)), "smallest linear R^2 of f(g(z)) from z over seeds (is h linear in z?)")
+run.record("reverse_linear_r2_mean", metrics.replicate_estimate(np.asarray(reverse_r2), over_seeds), "linear R^2 of f(g(z)) from z, mean over seeds with its t interval (is h linear in z?)")
 run.record("trained_nonlinear_r2_mean", float(np.mean(trained_nonlinear)), "nonlinear-probe R^2 of z from f(g(z)), mean over seeds")
-run.record("gain_over_raw_min", float(final_r2.min() - main.raw_r2), "smallest final linear R^2 minus the linear R^2 of z from x")
-run.record("distance_to_ceiling_max", float(np.max(np.asarray(trained_nonlinear) - final_r2)),
-           "largest nonlinear-probe R^2 of z from h minus the linear R^2 of z from h, over seeds")  # fmt: skip
+run.record("gain_over_raw_mean", metrics.replicate_estimate(final_r2 - main.raw_r2, over_seeds), "final linear R^2 minus the linear R^2 of z from x, mean over seeds with its t interval")
+run.record("distance_to_ceiling_mean", metrics.replicate_estimate(np.asarray(trained_nonlinear) - final_r2, over_seeds),
+           "nonlinear-probe R^2 of z from h minus the linear R^2 of z from h, mean over seeds with its t interval")  # fmt: skip
 run.record("bayes_cross_entropy", history.bayes_loss, "cross-entropy of the Bayes-optimal classifier on the held-out set (nats)")
 
 # %%
@@ -187,14 +190,16 @@ run.figure("fig_ident_training", fig)
 # nonlinear probe on $x$ (dotted). Right: the held-out cross-entropy above the Bayes optimum.
 # ```
 #
-# After {glue:text}`n_steps` steps the linear R² is {glue:text}`final_linear_r2_min:.3f` at
-# worst over seeds (mean {glue:text}`final_linear_r2_mean:.3f`), up from
+# After {glue:text}`n_steps` steps the linear R² is {glue:text}`final_linear_r2_mean:.3f` on
+# average over the {glue:text}`n_seeds` seeds (95 % interval
+# [{glue:text}`final_linear_r2_mean_low:.3f`, {glue:text}`final_linear_r2_mean_high:.3f`]; the
+# worst seed {glue:text}`final_linear_r2_min:.3f`), up from
 # {glue:text}`untrained_linear_r2_mean:.3f` for an untrained encoder and well above the
 # {glue:text}`raw_linear_r2:.3f` of $x$ itself, and above what the generic nonlinear probe gets
 # from $x$ ({glue:text}`raw_nonlinear_r2:.3f`). The same probe on $h$ finds
 # {glue:text}`trained_nonlinear_r2_mean:.3f`: a linear map already extracts all but
-# {glue:text}`distance_to_ceiling_max:.3f` (at worst) of what $h$ holds about $z$. In the other direction, $h$ is predicted from $z$ by a linear map with
-# R² {glue:text}`reverse_linear_r2_min:.3f` at worst: $h$ is close to a linear function of $z$,
+# {glue:text}`distance_to_ceiling_mean:.3f` (mean over seeds) of what $h$ holds about $z$. In the other direction, $h$ is predicted from $z$ by a linear map with
+# R² {glue:text}`reverse_linear_r2_mean:.3f` (mean over seeds): $h$ is close to a linear function of $z$,
 # as the theorem says. The cross-entropy is still {glue:text}`final_gap_max:.3f` nats above the
 # Bayes optimum ({glue:text}`bayes_cross_entropy:.3f` nats): training is not finished, and
 # Reizinger et al. report R² above 0.98 after 500,000 steps.
@@ -286,28 +291,34 @@ sweep.style.format(precision=3, na_rep="n/a").hide(axis="index")
 # linear map (reverse R² near 1), while $z$ would be recovered from $h$ only in part, about $M/d$
 # of its variance for latents spread evenly over the sphere. But the theorem assumes a
 # representation as large as the latent space; with $M < d$ the best rank-$M$ classifier need not
-# be linear in $z$, and nothing forces $h$ to be. The encoders below are trained as long as the
-# sweep's ({glue:text}`sweep_steps` steps); their gap to the full-rank optimum cannot close.
+# be linear in $z$, and nothing forces $h$ to be. The encoders below ({glue:text}`n_seeds` seeds per
+# $M$) are trained as long as the sweep's ({glue:text}`sweep_steps` steps), and so are full-width
+# encoders with the same seeds, the control: at this budget, how linear is $h$ when $M = d$?
 
 # %%
-bridge_rows = []
-for m_out in parse_integers(bridge_outputs):
-    bridge_encoders, bridge_history = ident.train_on_process(main, [seed], sweep_steps, training, n_out=m_out, desc=f"M = {m_out}")
+bridge_seeds = [seed + j for j in range(n_seeds)]
+bridge_rows, reverse_by_seed = [], {}
+for m_out in [*parse_integers(bridge_outputs), d]:  # the narrow encoders, then the full-width control at the same budget
+    bridge_encoders, _ = ident.train_on_process(main, bridge_seeds, sweep_steps, training, n_out=m_out, desc=f"M = {m_out}")
     with torch.no_grad():
-        h_bridge = bridge_encoders.encode(main.mixing(z_test.to(torch_device))).double().cpu()[0]
-    bridge_rows.append({
-        "M": m_out,
-        "linear R² of z from h": float(ident.linear_r2(h_bridge[:half_eval], z_test[:half_eval], h_bridge[half_eval:], z_test[half_eval:])),
-        "linear R² of h from z": float(ident.linear_r2(z_test[:half_eval], h_bridge[:half_eval], z_test[half_eval:], h_bridge[half_eval:])),
-        "nonlinear R² of h from z": float(ident.nonlinear_r2(z_test[:half_eval], h_bridge[:half_eval], z_test[half_eval:], h_bridge[half_eval:])),
-        "M / d": m_out / d,
-    })  # fmt: skip
+        h_bridge = bridge_encoders.encode(main.mixing(z_test.to(torch_device))).double().cpu()
+    parts = (h_bridge[:, :half_eval], z_test[:half_eval], h_bridge[:, half_eval:], z_test[half_eval:])
+    reverse_by_seed[m_out] = np.atleast_1d(ident.linear_r2(parts[1], parts[0], parts[3], parts[2]))
+    bridge_rows.append({"M": m_out, "linear R² of z from h": float(np.mean(ident.linear_r2(*parts))), "linear R² of h from z": float(reverse_by_seed[m_out].mean()),
+                        "nonlinear R² of h from z": float(np.mean(ident.nonlinear_r2(parts[1], parts[0], parts[3], parts[2]))), "M / d": m_out / d})  # fmt: skip
+# %%
 bridge = pd.DataFrame(bridge_rows, columns=["M", "linear R² of z from h", "linear R² of h from z", "nonlinear R² of h from z", "M / d"])
+full_width, bridge = bridge[bridge.M == d], bridge[bridge.M < d]
 run.record("bridge_outputs_used", bridge["M"].tolist(), "encoder output sizes M < d")
-run.record("bridge_r2_z_from_h", bridge["linear R² of z from h"].round(4).tolist(), "linear R^2 of z from h per M")
-run.record("bridge_r2_h_from_z", bridge["linear R² of h from z"].round(4).tolist(), "linear R^2 of h from z per M")
-run.record("bridge_r2_h_from_z_nonlinear", bridge["nonlinear R² of h from z"].round(4).tolist(), "nonlinear-probe R^2 of h from z per M")
+run.record("bridge_r2_z_from_h", bridge["linear R² of z from h"].round(4).tolist(), "linear R^2 of z from h per M (mean over seeds)")
+run.record("bridge_r2_h_from_z", bridge["linear R² of h from z"].round(4).tolist(), "linear R^2 of h from z per M (mean over seeds)")
+run.record("bridge_r2_h_from_z_nonlinear", bridge["nonlinear R² of h from z"].round(4).tolist(), "nonlinear-probe R^2 of h from z per M (mean over seeds)")
 empty = not len(bridge)
+narrow_worst = np.min([reverse_by_seed[m] for m in bridge["M"]], axis=0) if not empty else None  # per seed: the worst M
+run.record("bridge_reverse_r2_worst", None if empty else metrics.replicate_estimate(narrow_worst, over_seeds),
+           "per seed the smallest linear R^2 of h from z over M < d, mean over seeds with its t interval")  # fmt: skip
+run.record("bridge_reverse_r2_full_width", metrics.replicate_estimate(reverse_by_seed[d], over_seeds),
+           "the control: linear R^2 of h from z with M = d outputs at the same budget, mean over seeds with its t interval")  # fmt: skip
 run.record("bridge_reverse_r2_min", None if empty else float(bridge["linear R² of h from z"].min()), "smallest linear R^2 of h from z over M")
 run.record("bridge_reverse_r2_max", None if empty else float(bridge["linear R² of h from z"].max()), "largest linear R^2 of h from z over M")
 
@@ -338,7 +349,13 @@ bridge.style.format(precision=3).hide(axis="index")
 # With $M < d$ outputs, $h$ is still a function of $z$ (the nonlinear probe predicts it with R² at
 # least {glue:text}`bridge_reverse_nonlinear_r2_min:.3f`) but not a linear one: a linear map from
 # $z$ explains only {glue:text}`bridge_reverse_r2_min:.3f` to {glue:text}`bridge_reverse_r2_max:.3f`
-# of it. And $z$ is recovered from $h$ below even the $M/d$ of an $M$-dimensional projection (by up
+# of it (means over the {glue:text}`n_seeds` seeds per $M$). Taking each seed's worst $M$, the
+# linear R² of $h$ from $z$ is {glue:text}`bridge_reverse_r2_worst:.3f` (95 % interval
+# [{glue:text}`bridge_reverse_r2_worst_low:.3f`, {glue:text}`bridge_reverse_r2_worst_high:.3f`]),
+# against {glue:text}`bridge_reverse_r2_full_width:.3f` for full-width encoders ($M = d$) trained
+# with the same seeds for the same {glue:text}`sweep_steps` steps. Where the full-width encoders
+# are clearly more linear at the same budget, the shortfall comes from the narrowing, not from
+# the budget. And $z$ is recovered from $h$ below even the $M/d$ of an $M$-dimensional projection (by up
 # to {glue:text}`bridge_below_m_over_d_max:.3f`). So the clean picture "a representation is a
 # linear image of the world, squeezed into too few units" is not what cross-entropy produces
 # here: once the representation is narrower than the latent space, Theorem 1 no longer applies

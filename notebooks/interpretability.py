@@ -71,6 +71,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from superposition import metrics
 from superposition.book import plots
 from superposition.book.chapter import open_chapter
 from superposition.book.params import integer, integer_list, one_of, parse_integers, parse_reals, real, real_list
@@ -173,12 +174,19 @@ inference_rows = [{"method": slug[name], "name": name, "mcc": m_scores.round(5).
 run.record_table("inference", inference_rows, ["method"], {
     "mcc": "MCC per cell, {name}", "max_correlation": "mean best |r| per feature, per cell, {name}", "mean_mcc": "MCC averaged over cells, {name}",
 })  # fmt: skip
+# %%
 best_encoder = np.maximum(mcc["TopK SAE"], mcc["ReLU SAE"])
+problem_mcc = {name: m_scores for name, (m_scores, _) in per_problem.items()}  # one MCC per problem (cells × replicates)
+over_problems = f"{len(problem_mcc['TopK SAE'])} problems ({int(first.sum())} cells × {n_replicates} replicates), bootstrap"
+optimal_minus_encoder = problem_mcc["true dictionary + BP"] - np.maximum(problem_mcc["TopK SAE"], problem_mcc["ReLU SAE"])
+run.record("optimal_minus_best_encoder_mean", metrics.bootstrap_interval(optimal_minus_encoder, over_problems, n_boot, seed),
+           "mean over problems of MCC(true dictionary + BP) − MCC(better SAE encoder), with its bootstrap interval")  # fmt: skip
 run.record("optimal_minus_best_encoder_min", float((mcc["true dictionary + BP"] - best_encoder).min()), "smallest over cells of MCC(true dictionary + BP) − MCC(better SAE encoder)")
 run.record("cells_optimal_at_least_encoder", int((mcc["true dictionary + BP"] >= best_encoder).sum()), "cells where optimal inference scores at least the better SAE encoder")
 run.record("n_cells", int(first.sum()), "cells of the grid")
 run.record("dictionary_gap_mean", float((mcc["true dictionary + BP"] - mcc["SAE dictionary + BP"]).mean()), "mean over cells: true-dictionary BP − SAE-dictionary BP (the cost of learning the dictionary)")
-run.record("amortisation_gap_mean", float((mcc["SAE dictionary + BP"] - mcc["TopK SAE"]).mean()), "mean over cells: SAE-dictionary BP − TopK encoder (the amortisation gap, same dictionary)")
+run.record("amortisation_gap_mean", metrics.bootstrap_interval(problem_mcc["SAE dictionary + BP"] - problem_mcc["TopK SAE"], over_problems, n_boot, seed),
+           "mean over problems: SAE-dictionary BP − TopK encoder (the amortisation gap, same dictionary), with its bootstrap interval")  # fmt: skip
 run.record("cells_amortisation_gap_positive", int((mcc["SAE dictionary + BP"] > mcc["TopK SAE"]).sum()), "cells where BP with the SAE's dictionary beats its encoder")
 
 # %%
@@ -205,19 +213,25 @@ run.figure("fig_phase_methods", fig)
 
 # %% [markdown]
 # ```{glue:figure} fig_phase_methods
+# :name: fig-phase-methods
+#
 # MCC per cell for each method, with the exact nonnegative ℓ1 phase transition of Donoho and
 # Tanner (below the curve, basis pursuit recovers every sparse code exactly); right, the
 # amortisation gap: basis pursuit with the SAE's own dictionary minus the SAE's encoder.
 # ```
 #
 # Optimal inference with the true dictionary scores at least as well as the better SAE encoder
-# in {glue:text}`cells_optimal_at_least_encoder` of {glue:text}`n_cells` cells (mean MCC
+# in {glue:text}`cells_optimal_at_least_encoder` of {glue:text}`n_cells` cells; over all problems it
+# leads the better encoder by {glue:text}`optimal_minus_best_encoder_mean:+.3f` MCC on average (95 %
+# bootstrap interval [{glue:text}`optimal_minus_best_encoder_mean_low:+.3f`,
+# {glue:text}`optimal_minus_best_encoder_mean_high:+.3f`]; mean MCC
 # {glue:text}`inference_true_dictionary_mean_mcc:.3f` against {glue:text}`inference_topk_mean_mcc:.3f` for TopK and
 # {glue:text}`inference_relu_mean_mcc:.3f` for ReLU + L1). Most of the shortfall is the *dictionary*: with
 # the SAE's learned dictionary, the same optimal inference reaches a mean MCC of only
 # {glue:text}`inference_sae_dictionary_mean_mcc:.3f` (the cost of learning the dictionary:
 # {glue:text}`dictionary_gap_mean:.3f`). The amortisation gap, which is the encoder's own
-# shortfall given that dictionary, averages {glue:text}`amortisation_gap_mean:+.3f` and is
+# shortfall given that dictionary, averages {glue:text}`amortisation_gap_mean:+.3f` (95 % interval
+# [{glue:text}`amortisation_gap_mean_low:+.3f`, {glue:text}`amortisation_gap_mean_high:+.3f`]) and is
 # positive in {glue:text}`cells_amortisation_gap_positive` cells. Note that MCC is a soft score:
 # above the ℓ1 curve basis pursuit no longer recovers codes *exactly*, but its codes stay highly
 # correlated with the truth. At these sizes (N = {glue:text}`n_features`, a few thousand
@@ -290,24 +304,26 @@ run.record_table("intrusion", intrusion_rows, ["key"], {
 })  # fmt: skip
 run.record("word_ks_used", " and ".join(str(k) for k in k_list), "TopK k of the word SAEs")
 run.record("chance_level", 1 / (n_top + 1), "chance accuracy")
+# %%
 sparse_names = [f"TopK SAE (k={k})" for k in k_list] + ["ReLU SAE"]
 gap_rows = []
 for name in sparse_names + ["ica"]:
-    gap = word_correct[name].mean() - word_correct["rotation"].mean()
+    gap = metrics.difference_interval(word_correct[name], word_correct["rotation"], f"{len(word_correct[name])} and {len(word_correct['rotation'])} units, bootstrap", n_boot, seed)
     p = intrusion.permutation_gap_test(word_correct[name], word_correct["rotation"], n_perm, seed)
-    gap_rows.append({"comparison": f"{name} − rotation", "gap": gap, "p (permutation)": p})
-versus_rotation = [{"key": basis_keys[name], "name": name, "gap": float(row["gap"]), "p": row["p (permutation)"]} for name, row in zip(sparse_names + ["ica"], gap_rows)]
-run.record_table("vs_rotation", versus_rotation, ["key"], {"gap": "intrusion accuracy, {name} minus random rotations", "p": "two-sided permutation p of that gap"})
+    gap_rows.append({"comparison": f"{name} − rotation", "gap": gap.value, "95 % interval": f"[{gap.low:+.3f}, {gap.high:+.3f}]", "p (permutation)": p, "estimate": gap})
+versus_rotation = [{"key": basis_keys[name], "name": name, "gap": row["estimate"], "p": row["p (permutation)"]} for name, row in zip(sparse_names + ["ica"], gap_rows)]
+run.record_table("vs_rotation", versus_rotation, ["key"], {"gap": "intrusion accuracy, {name} minus random rotations, with its two-sample bootstrap interval over units",
+                                                          "p": "two-sided permutation p of that gap"})  # fmt: skip
 best_sparse = sparse_names[int(np.argmax([word_correct[n].mean() for n in sparse_names]))]
 ica_gap = word_correct["ica"].mean() - word_correct[best_sparse].mean()
 ica_p = intrusion.permutation_gap_test(word_correct["ica"], word_correct[best_sparse], n_perm, seed)
 
 # %%
-gap_rows.append({"comparison": f"ica − {best_sparse}", "gap": ica_gap, "p (permutation)": ica_p})
+gap_rows.append({"comparison": f"ica − {best_sparse}", "gap": ica_gap, "95 % interval": "", "p (permutation)": ica_p, "estimate": None})
 run.record("best_word_sae", best_sparse, "the word SAE with the highest intrusion accuracy")
 run.record("gap_ica_vs_best_sae", float(ica_gap), "intrusion accuracy, ICA minus the best SAE")
 run.record("p_ica_vs_best_sae", ica_p, "two-sided permutation p of that gap")
-pd.DataFrame(gap_rows).round(4)
+pd.DataFrame(gap_rows).drop(columns="estimate").round(4)
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 3.6))
@@ -325,6 +341,8 @@ run.figure("fig_word_intrusion", fig)
 
 # %% [markdown]
 # ```{glue:figure} fig_word_intrusion
+# :name: fig-word-intrusion
+#
 # Word-intrusion accuracy per basis (bars: 95 % bootstrap intervals over units; n: units tested;
 # grey dense, blue sparse, red the null control of random word sets); crosses: the judge that sees
 # only word frequencies.
@@ -399,8 +417,9 @@ image_intrusion_rows = [{"key": image_keys[row["basis"]], "basis": row["basis"],
 run.record_table("image_intrusion", image_intrusion_rows, ["key"], {
     "accuracy": "image intrusion accuracy, {basis}", "low": "95 % bootstrap lower bound over units", "high": "upper bound", "units": "units tested",
 })  # fmt: skip
-image_gap = image_correct["TopK SAE"].mean() - image_correct["rotation"].mean()
-run.record("image_gap_sae_vs_rotation", float(image_gap), "image intrusion accuracy, SAE latents minus random rotations")
+image_gap = metrics.difference_interval(image_correct["TopK SAE"], image_correct["rotation"],
+                                       f"{len(image_correct['TopK SAE'])} and {len(image_correct['rotation'])} units, bootstrap", n_boot, seed)  # fmt: skip
+run.record("image_gap_sae_vs_rotation", image_gap, "image intrusion accuracy, SAE latents minus random rotations, with its two-sample bootstrap interval over units")
 run.record("image_p_sae_vs_rotation", intrusion.permutation_gap_test(image_correct["TopK SAE"], image_correct["rotation"], n_perm, seed), "two-sided permutation p")
 run.record("image_gap_neurons_vs_rotation", float(image_correct["neurons"].mean() - image_correct["rotation"].mean()), "neurons minus random rotations")
 
@@ -420,13 +439,16 @@ run.figure("fig_image_intrusion", fig)
 
 # %% [markdown]
 # ```{glue:figure} fig_image_intrusion
+# :name: fig-image-intrusion
+#
 # One set per basis, drawn at random: a unit's five most active test images and the intruder
 # (red frame).
 # ```
 #
 # On images, SAE latents score {glue:text}`image_intrusion_topk_sae_accuracy:.2f` against
 # {glue:text}`image_intrusion_rotation_accuracy:.2f` for random rotations (gap
-# {glue:text}`image_gap_sae_vs_rotation:+.2f`, p = {glue:text}`image_p_sae_vs_rotation:.3f`),
+# {glue:text}`image_gap_sae_vs_rotation:+.2f`, 95 % interval [{glue:text}`image_gap_sae_vs_rotation_low:+.2f`,
+# {glue:text}`image_gap_sae_vs_rotation_high:+.2f`], p = {glue:text}`image_p_sae_vs_rotation:.3f`),
 # and the CNN's own neurons {glue:text}`image_intrusion_neurons_accuracy:.2f`: on these images the
 # direction of the word test reverses, and the sparse latents do *worse* than rotations.
 # Fashion-MNIST has ten classes of very similar images, so any unit whose top images share a

@@ -8,13 +8,12 @@ import pytest
 from bs4 import BeautifulSoup
 
 from superposition.book.pages import is_default_run
-from superposition.book.params import read_notebook_source
 from superposition.book.registry import check_results, failure_lines, load_registry
-from superposition.io import notebook_names, notebook_path
+from superposition.io import notebook_names
+
+from conftest import expected_glued_texts
 
 pytestmark = pytest.mark.notebook
-
-GLUE_TEXT = re.compile(r"\{glue:text\}`([a-z0-9_]+)(?::([^`]*))?`")
 
 
 def test_every_notebook_ran_completely_with_defaults(published_book):
@@ -57,15 +56,7 @@ def test_chapter_page_shows_figures_parameters_glued_numbers_and_provenance(publ
     assert "Reproduce this page" in text and f"make run NB={name} PROFILE=paper" in text and "The published run took" in text
     assert "{glue" not in text, "unresolved glue"
     # every glued number in the prose is the recorded value, formatted as the prose asks
-    source = "\n".join(c.source for c in read_notebook_source(notebook_path(name)).cells if c.cell_type == "markdown")
-    expected = []
-    run = published_book["results"][name]
-    recorded = {key: entry["value"] for key, entry in run["results"].items()}
-    parameters = run["provenance"]["parameters"]
-    for key, spec in GLUE_TEXT.findall(source):
-        assert key in recorded or key in parameters, f"the prose glues {key}, neither a recorded result nor a parameter"
-        value = recorded[key] if key in recorded else parameters[key]
-        expected.append(format("n/a" if value is None else value, spec or ""))
+    expected = expected_glued_texts(name, published_book["results"][name])
     pasted = [span.get_text() for span in main.find_all("span", class_="pasted-text")]
     assert pasted == expected
 

@@ -8,8 +8,9 @@ from superposition.book.tolerances import trained_tolerance
 from superposition.io import notebook_names
 
 
-def _data(values_per_run):
-    return {"notebook": "nb", "runs": [{"replicate": r, "values": v} for r, v in enumerate(values_per_run)]}
+def _data(values_per_run, intervals_per_run=None):
+    intervals_per_run = intervals_per_run or [{"e": [v["e"] - 0.01, v["e"] + 0.01]} if "e" in v else {} for v in values_per_run]
+    return {"notebook": "nb", "runs": [{"replicate": r, "values": v, "intervals": i} for r, (v, i) in enumerate(zip(values_per_run, intervals_per_run))]}
 
 
 REGISTRY = """# header kept
@@ -24,11 +25,13 @@ REGISTRY = """# header kept
   atol: 0.00012
   spread: 1.0e-05
   runs: 8
-  claim: {id: X, paper: A, where: w, statement: s, paper_value: v, holds_if: "> 0", verdict: holds}
+  interval: [0.09, 0.11]
+  runs_interval: [0.09, 0.11]
+  claim: {id: X, paper: A, where: w, statement: s, paper_words: v, holds_if: "> 0", rule_source: r, verdict: holds}
 """
 
 
-def test_apply_tolerances_writes_spread_runs_atol_and_the_band_verdict(tmp_path):
+def test_apply_tolerances_writes_spread_runs_atol_and_the_verdict_of_the_reproducible_interval(tmp_path):
     path = tmp_path / "claims.yaml"
     path.write_text(REGISTRY)
     runs = [
@@ -43,6 +46,8 @@ def test_apply_tolerances_writes_spread_runs_atol_and_the_band_verdict(tmp_path)
     assert entries["c"].spread is None and entries["c"].runs == 3
     assert entries["d"].atol == 0.001 and entries["d"].spread is None  # numbers of other kinds are left alone
     assert entries["e"].claim.verdict == "inconclusive" and changes == ["X (e): holds -> inconclusive"]
+    assert entries["e"].spread == 0.1  # the largest spread of the number and its two bounds
+    assert entries["e"].runs_interval[0] < 0 < entries["e"].runs_interval[1]  # the runs 0.1, 0.0, 0.2: their mean's t interval
     assert path.read_text().startswith("# header kept")
 
 
@@ -94,9 +99,14 @@ def test_trained_tolerances_are_the_rule_applied_to_the_recorded_replicates(name
     for run in data["runs"]:
         assert run["seeds"] == replicates.seed_overrides(name, run["replicate"])
     for entry in trained:
-        spread, n_runs = replicates.measured_spread(data, entry.key)
+        spread, n_runs = replicates.measured_spread(data, entry.key, with_interval=entry.interval is not None)
         assert (entry.seen if isinstance(entry.expected, bool | str) else entry.spread, entry.runs) == (spread, n_runs), entry.key
         assert entry.matches(data["runs"][0]["values"][entry.key]), f"{entry.key}: the published run is not within its own tolerance"
+        if entry.interval is not None:
+            assert entry.interval_matches(data["runs"][0]["intervals"][entry.key]), f"{entry.key}: the published interval is not within its tolerance"
+        if entry.claim is not None:
+            evidence = replicates.replicate_evidence(data, entry.key, entry.claim.holds_if)
+            assert entry.runs_interval == [float(f"{evidence.mean.low:.6g}"), float(f"{evidence.mean.high:.6g}")], f"{entry.key}: runs_interval"
 
 
 @pytest.mark.parametrize("name", sorted({e.notebook for e in load_registry() if e.kind == "trained"}))
@@ -105,3 +115,13 @@ def test_every_notebook_with_trained_numbers_runs_with_its_replicate_seeds(tmp_p
     """A replicate's seeds reach every trained network (its smoke profile, replicate 1's seeds)."""
     data = json.loads(pipeline.execute(name, "smoke", replicates.seed_overrides(name, 1), output_dir=tmp_path).read_text())
     assert data["complete"] and all(data["provenance"]["parameters"][k] == v for k, v in replicates.seed_overrides(name, 1).items())
+
+
+def test_replicate_evidence_pools_the_runs_and_counts_their_verdicts():
+    runs = [{"a": v} for v in (-0.10, -0.12, -0.14)]
+    intervals = [{"a": [v - 0.02, v + 0.02]} for v in (-0.10, -0.12, -0.14)]
+    intervals[0]["a"] = [-0.2, 0.05]  # one run's own interval straddles 0
+    evidence = replicates.replicate_evidence(_data(runs, intervals), "a", "> 0")
+    assert evidence.runs == 3 and evidence.mean.value == pytest.approx(-0.12) and evidence.mean.high < 0
+    assert evidence.verdicts == {"holds": 0, "fails": 2, "inconclusive": 1}
+    assert replicates.replicate_evidence(_data(runs[:1], intervals[:1]), "a", "> 0") is None

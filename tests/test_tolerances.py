@@ -63,21 +63,6 @@ def test_trained_tolerance_applies_the_factor_and_the_floor():
     assert tol.trained_tolerance(None, 8) is None
 
 
-@pytest.mark.parametrize(
-    "op, threshold, low, high, verdict",
-    [
-        (">", 0.0, 0.1, 0.3, "holds"),
-        (">", 0.0, -0.3, -0.1, "fails"),
-        (">", 0.0, -0.1, 0.3, "inconclusive"),
-        ("<", 0.03, 0.01, 0.02, "holds"),
-        ("<", 0.03, 0.02, 0.04, "inconclusive"),
-        (">=", 0.0, 0.0, 0.1, "holds"),
-    ],
-)
-def test_band_verdict(op, threshold, low, high, verdict):
-    assert tol.band_verdict(op, threshold, low, high) == verdict
-
-
 def test_replicate_overrides_shift_every_seed_and_nothing_else():
     defaults = {"seed": 0, "source_seed": 0, "target_seed": 1, "n_steps": 100, "profile": "default"}
     assert tol.replicate_overrides(defaults, 0) == {"seed": 0, "source_seed": 0, "target_seed": 1}

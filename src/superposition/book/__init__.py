@@ -5,9 +5,11 @@
 - :mod:`.record`: the run record of a notebook (values, figures, provenance)
 - :mod:`.registry`: the registry of published numbers (``book/claims.yaml``) and its checks
 - :mod:`.tolerances`: the kinds of number (exact, discrete, trained) and their tolerance rules
+- :mod:`.verdicts`: a claim's rule and its verdict (holds, fails, inconclusive) from an interval
 - :mod:`.replicates`: replicate runs and the trained tolerances they give
 - :mod:`.kernel_check`: the book on another CPU kernel path, compared with the registry
 - :mod:`.pipeline`: papermill execution, run keys, the book build
+- :mod:`.memory`: peak-memory estimates of the chapters, checked before a kernel starts
 - :mod:`.code_keys`: the library modules a notebook imports, and their digest
 - :mod:`.pages`: the generated pages (claims, status, reproduce boxes)
 - :mod:`.plots`: the book's figures
@@ -18,6 +20,7 @@ __all__ = [
     "chapter",
     "code_keys",
     "kernel_check",
+    "memory",
     "pages",
     "params",
     "pipeline",
@@ -27,4 +30,5 @@ __all__ = [
     "replicates",
     "sphinx_offline",
     "tolerances",
+    "verdicts",
 ]

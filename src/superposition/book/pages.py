@@ -10,7 +10,8 @@ from typing import Any
 
 from ..io import notebook_names, notebook_path
 from .params import read_parameters
-from .registry import Check, check_results, load_registry, parse_condition
+from .registry import Check, check_results, load_registry
+from .replicates import load_replicates, replicate_evidence
 from .tolerances import ALPHA, EXACT_ATOL, EXACT_RTOL, rule_factor, suite_false_alarm_bound
 
 PAPERS = {"A": "Longon et al. 2025 (Paper A)", "B": "Klindt et al. 2025 (Paper B)"}
@@ -79,21 +80,66 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _band_text(entry: Any) -> str:
-    low, high = entry.band()
-    return f"[{low:.4g}, {high:.4g}]"
+VERDICT_MARKS = {"holds": "▲ holds", "fails": "▼ fails", "inconclusive": "◆ inconclusive"}
+"""A verdict as the pages show it: a shape and a word (colour-blind safe; the colour, from
+``book/_css/companion.css``, only repeats it)."""
 
 
-def _margin_rows(entry: Any) -> list[str]:
-    """For a claim on a trained number: how many replicate spreads separate it from its threshold."""
-    if entry.kind != "trained" or not entry.spread:
-        return []
-    _, threshold = parse_condition(entry.claim.holds_if)
-    margin = (float(entry.expected) - threshold) / float(entry.spread)
-    return [
-        f"| spread over {entry.runs} runs | {entry.spread:.3g}: the threshold is {abs(margin):.1f} spreads away "
-        f"(a verdict needs more than {rule_factor(entry.runs):g}) |"
-    ]
+def verdict_badge(verdict: str) -> str:
+    """A verdict as an inline HTML badge: shape, word and class ``verdict-<verdict>``.
+
+    Parameters
+    ----------
+    verdict : {"holds", "fails", "inconclusive"}
+        The verdict.
+
+    Returns
+    -------
+    str
+        The badge.
+    """
+    return f'<span class="verdict verdict-{verdict}">{VERDICT_MARKS[verdict]}</span>'
+
+
+def _number(value: Any) -> str:
+    return format_value(value) if isinstance(value, str | bool | list) or value is None else f"{float(value):+.4g}"
+
+
+def _interval_text(interval: Any) -> str:
+    if not isinstance(interval, list) or len(interval) != 2:
+        return "no interval"
+    low, high = interval
+    return f"[{float(low):+.4g}, {float(high):+.4g}]"
+
+
+def _recorded(results: dict[str, dict[str, Any]], notebook: str, key: str) -> dict[str, Any] | None:
+    return results.get(notebook, {}).get("results", {}).get(key)
+
+
+def _claim_value(entry: Any, check: Check | None, recorded: dict[str, Any] | None) -> str:
+    """This book's number with its interval and what varied."""
+    if check is None or not check.recorded or recorded is None:
+        return "not run"
+    basis = f" ({recorded['over']})" if recorded.get("over") else ""
+    return f"{_number(check.value)} {_interval_text(check.interval)}{basis}"
+
+
+def _control_value(entry: Any, results: dict[str, dict[str, Any]]) -> str:
+    c = entry.claim
+    if not c.control_key:
+        return "—"
+    recorded = _recorded(results, entry.notebook, c.control_key)
+    if recorded is None:
+        return f"{c.control_label}: not run"
+    interval = f" {_interval_text(recorded['interval'])}" if recorded.get("interval") else ""
+    return f"{c.control_label}: {_number(recorded['value'])}{interval}"
+
+
+def _figure_link(entry: Any, ran: bool) -> str:
+    """A link to the claim's figure on its chapter page (to the page when the chapter has not run)."""
+    if entry.claim.figure and ran:
+        return f"{{ref}}`{entry.notebook} <{entry.claim.figure}>`"
+    return f"{{doc}}`{entry.notebook} <executed/{entry.notebook}>`"
 
 
 def _kinds_text(entries: list[Any]) -> str:
@@ -118,8 +164,47 @@ def _kinds_text(entries: list[Any]) -> str:
     )
 
 
+HOW_TO_READ = """:::{admonition} How to read a verdict
+:class: note
+
+Each claim is a **rule** on one number (for example *the change of alignment is > 0*), taken from
+the paper's words or from a stated derivation, and fixed before the run; the number comes with a
+95 % **interval** from the variation the claim is about: independently trained SAEs or encoders,
+bootstrap resamples of objects, questions or units (the count is printed beside it).
+
+- <span class="verdict verdict-holds">▲ holds</span>: the rule holds on the whole interval;
+- <span class="verdict verdict-fails">▼ fails</span>: the rule fails on the whole interval;
+- <span class="verdict verdict-inconclusive">◆ inconclusive</span>: the interval straddles the
+  threshold; the data do not decide, which is an honest result, not a defect.
+
+Which interval the verdict reads depends on the kind of number. An exact or discrete number (a
+pretrained network, a closed form, a count of outcomes) is judged on its interval widened at each
+end by how far a correct rerun on another CPU, a GPU or another thread count may move it (the
+*reproducible interval*), so that no correct rerun can turn the verdict around. A number that
+comes out of training is one draw of that training: its claim is judged on the interval of its
+mean over the chapter's replicate runs, in which every seed (networks, SAEs, data) is drawn again
+(the runs are counted beside it); this run's own interval is shown beside it. Where a **control** could have passed the same test (an untrained SAE, a random-weight
+twin, a shuffled pairing), the claim is stated against it and the control's number stands beside
+it. Numbers without a claim are descriptive: regression-tested, not evidence.
+:::"""
+
+
+def _summary_rows(claimed: list[Any]) -> list[str]:
+    """Counts of holds / fails / inconclusive per paper and per chapter."""
+    groups: dict[tuple[str, str], dict[str, int]] = {}
+    for e in claimed:
+        for group in (("paper", e.claim.paper), ("chapter", e.notebook)):
+            counts = groups.setdefault(group, dict.fromkeys(VERDICT_MARKS, 0))
+            counts[e.claim.verdict] += 1
+    rows = ["| | claims | ▲ holds | ▼ fails | ◆ inconclusive |", "|---|---|---|---|---|"]
+    for (kind, name), counts in groups.items():
+        label = f"**{PAPERS.get(name, name)}**" if kind == "paper" else f"{{doc}}`{name} <executed/{name}>`"
+        rows.append(f"| {label} | {sum(counts.values())} | {counts['holds']} | {counts['fails']} | {counts['inconclusive']} |")
+    return rows
+
+
 def claims_page(results: dict[str, dict[str, Any]]) -> str:
-    """The Markdown of the claims page: a summary table, one section per claim, every number.
+    """The Markdown of the claims page: verdicts per paper and chapter, one row per claim, every number.
 
     Parameters
     ----------
@@ -135,77 +220,98 @@ def claims_page(results: dict[str, dict[str, Any]]) -> str:
     comparable = _default_results(results)
     checks, unregistered = check_results(entries, comparable)
     by_key = {(c.entry.notebook, c.entry.key): c for c in checks}
-    claimed = [e for e in entries if e.claim is not None]
+    claimed = sorted((e for e in entries if e.claim is not None), key=lambda e: (e.claim.paper, e.notebook, e.claim.id))
     lines = [
         "# Claims and published numbers",
         "",
-        "Every claim this book tests, generated from the registry `book/claims.yaml` and the last "
-        "run of each notebook at the default parameters (*this book*). Every key is written in its "
-        "chapter's notebook: as a string (`run.record(\"n_increases\", ...)`), or as a cell of a table "
-        "recorded by `run.record_table(prefix, table, key_columns, descriptions)`, named by one rule: the "
-        "prefix, the row's values in the key columns, then the column, joined by underscores "
-        "(`change_ridge_w32_min` is column `min` of the row `ridge`, `w32` of the table `change`); "
-        "search the notebook for `record_table(\"change\"`. Parameters are not registered: the "
-        "parameter table at the top of each chapter shows them.",
+        "Every claim this book tests, generated from the registry `book/claims.yaml` and the last run of each "
+        "notebook at its default parameters (*this book*).",
         "",
-        _kinds_text(entries),
-        "",
-        "The **verdict** of a claim is read from the band *expected ± tolerance*: it **holds** when "
-        "the claim's condition holds on the whole band, **fails** when it holds nowhere on it, and is "
-        "**inconclusive** when the band straddles the threshold, so that a new draw of the training "
-        "could land on either side. `make test` enforces every tolerance, and the direction of every "
-        "claim that holds or fails. The uncertainty here is that of one run of the book; it is not "
-        "an interval for the paper's claim itself.",
+        HOW_TO_READ,
         "",
         "## Summary",
         "",
-        "Paper A: Longon et al. 2025; paper B: Klindt et al. 2025.",
+        *_summary_rows(claimed),
         "",
-        "| claim | paper | chapter | verdict | this book | band (expected ± tolerance) | regression |",
+        "## The claims",
+        "",
+        "Paper A: Longon et al. 2025; Paper B: Klindt et al. 2025. *This book*: the number, its 95 % interval "
+        "and what varied; *control*: the number of the control that could have falsified the claim.",
+        "",
+        "| claim | statement | rule | this book | control | verdict | chapter |",
         "|---|---|---|---|---|---|---|",
     ]
     sections = []
     for entry in claimed:
         c = entry.claim
         check = by_key.get((entry.notebook, entry.key))
-        value = format_value(check.value) if check and check.recorded else "not run"
-        holds = "—" if check is None or check.claim_holds is None else ("yes" if check.claim_holds else "no")
+        recorded = _recorded(comparable, entry.notebook, entry.key)
+        value = _claim_value(entry, check, recorded)
+        if entry.kind == "trained" and entry.runs_interval is not None:
+            value += f"; over {entry.runs} replicate runs: {_interval_text(entry.runs_interval)}"
         status = _status(check) if check else "not run at default parameters"
         lines.append(
-            f"| [`{c.id}`](#claim-{c.id.lower()}) | {c.paper} | {entry.notebook} | "
-            f"**{c.verdict}** | {_cell(value)} | {_band_text(entry)} | {status} |"
+            f"| [`{c.id}`](#claim-{c.id.lower()}) ({c.paper}) | {_cell(c.statement)} | `{_cell(c.holds_if)}` | "
+            f"{_cell(value)} | {_cell(_control_value(entry, comparable))} | {verdict_badge(c.verdict)} | {_figure_link(entry, entry.notebook in results)} |"
         )
+        run_verdict = f"{check.run_verdict} on this run's own interval" if check and check.run_verdict else "—"
+        if entry.kind == "trained":
+            evidence = replicate_evidence(load_replicates(entry.notebook), entry.key, c.holds_if)
+            reads = (
+                f"the interval over the replicate runs, every seed redrawn: {evidence.runs} runs, mean {evidence.mean.value:+.4g}, "
+                f"95 % interval [{evidence.mean.low:+.4g}, {evidence.mean.high:+.4g}]; the runs' own intervals give "
+                + ", ".join(f"{n} {v}" for v, n in evidence.verdicts.items())
+                if evidence
+                else f"the interval over the replicate runs {_interval_text(entry.runs_interval)}"
+            )
+        else:
+            low, high = entry.reproducible_interval()
+            reads = f"the reproducible interval [{low:+.4g}, {high:+.4g}] (this interval widened by the tolerance)"
         sections += [
             f"(claim-{c.id.lower()})=",
             f"### {c.id}",
             "",
             f"**{PAPERS.get(c.paper, c.paper)}, {c.where}.** {c.statement}",
             "",
+            f"> {c.paper_words}",
+            "",
             "| | |",
             "|---|---|",
-            f"| paper's value | {_cell(c.paper_value)} |",
-            f"| condition | `{entry.key}` {_cell(c.holds_if)} |",
-            f"| this book (notebook `{entry.notebook}`) | {_cell(value)} (condition met by this value: {holds}) |",
-            f"| expected | {_cell(format_value(entry.expected))}, {entry.kind} ({entry.tolerance_text}) |",
-            f"| band | {_band_text(entry)} |",
-            *_margin_rows(entry),
-            f"| verdict | **{c.verdict}** |",
+            f"| rule | `{entry.key}` {_cell(c.holds_if)} |",
+            f"| where the rule comes from | {_cell(c.rule_source)} |",
+            f"| this book | {_cell(value)}; {_cell(recorded.get('method', '')) if recorded else ''} |",
+            f"| control | {_cell(_control_value(entry, comparable))} |",
+            f"| registered | {_number(entry.expected)} {_interval_text(entry.interval)}, {entry.kind} ({_cell(entry.tolerance_text)}) |",
+            f"| the verdict reads | {_cell(reads)} |",
+            f"| verdict | {verdict_badge(c.verdict)} ({run_verdict}) |",
             f"| regression | {status} |",
+            f"| figure | {_figure_link(entry, entry.notebook in results)} |",
             "",
         ]
-    lines += ["", "## The claims", "", *sections]
+    lines += ["", *sections]
     lines += [
         "## Every registered number",
         "",
-        "| notebook | key | kind | this book | expected | tolerance | regression |",
-        "|---|---|---|---|---|---|---|",
+        _kinds_text(entries),
+        "",
+        "Every key is written in its chapter's notebook: as a string (`run.record(\"n_increases\", ...)`), or as "
+        "a cell of a table recorded by `run.record_table(prefix, table, key_columns, descriptions)`, named by one "
+        "rule: the prefix, the row's values in the key columns, then the column, joined by underscores "
+        "(`change_ridge_w32_mean` is column `mean` of the row `ridge`, `w32` of the table `change`); search the "
+        "notebook for `record_table(\"change\"`. Parameters are not registered: the parameter table at the top of "
+        "each chapter shows them. Numbers without a claim are descriptive: they guard the published pages "
+        "against regressions but are not evidence for or against a paper.",
+        "",
+        "| notebook | key | kind | claim | this book | expected | tolerance | regression |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for entry in entries:
         check = by_key.get((entry.notebook, entry.key))
         value = format_value(check.value) if check and check.recorded else "not run"
         status = _status(check) if check else "not run at default parameters"
+        role = f"[{entry.claim.id}](#claim-{entry.claim.id.lower()})" if entry.claim else "descriptive"
         lines.append(
-            f"| {entry.notebook} | `{entry.key}` | {entry.kind} | {_cell(value)} | {_cell(format_value(entry.expected))} | "
+            f"| {entry.notebook} | `{entry.key}` | {entry.kind} | {role} | {_cell(value)} | {_cell(format_value(entry.expected))} | "
             f"{_cell(entry.tolerance_text)} | {status} |"
         )
     if unregistered:

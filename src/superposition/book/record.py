@@ -13,6 +13,11 @@ The run records its parameters once, in its provenance, and glues each scalar pa
 own name, so the prose cites a parameter as ``{glue:text}`n_features``` and a result as
 ``{glue:text}`phase_signed_gap_max```; a result key may not repeat a parameter's name.
 
+A claim's number is recorded as a :class:`superposition.metrics.intervals.Estimate`: the run
+keeps its value, its interval, what varied and how often, and glues the bounds as ``<key>_low``
+and ``<key>_high`` beside the value, so the prose cites an interval as
+``[{glue:text}`change_ridge_w32_low:+.3f`, {glue:text}`change_ridge_w32_high:+.3f`]``.
+
 Keys of a table
 ---------------
 :meth:`Run.record_table` names every cell by one rule: the table's ``prefix``, the row's
@@ -41,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from ..io import ROOT, SCRATCH, atomic_write_json, notebook_path
+from ..metrics.intervals import Estimate
 from .params import DEFAULT_PROFILE, ParameterValue, read_parameters
 
 RESULTS_ENV = "SUPERPOSITION_RESULTS"
@@ -219,22 +225,34 @@ class Run:
             Lower-case words joined by underscores, unique within the notebook.
         value : Any
             A number, string, boolean or list of numbers (numpy/torch values are converted; NaN and
-            infinities are stored as null), kept in ``self.results[key]["value"]``.
+            infinities are stored as null), kept in ``self.results[key]["value"]``; or an
+            :class:`~superposition.metrics.intervals.Estimate`, whose interval, count and basis are
+            kept beside its value and whose bounds are glued as ``<key>_low`` and ``<key>_high``.
         description : str
             What the result is, kept in ``self.results[key]["description"]``.
         """
+        names = [key, f"{key}_low", f"{key}_high"] if isinstance(value, Estimate) else [key]
         if not KEY_PATTERN.match(key):
             raise ValueError(f"result key {key!r} must match {KEY_PATTERN.pattern}")
-        if key in self.results:
-            raise ValueError(f"result key {key!r} was already recorded in this run")
-        if key in self.parameters:
-            raise ValueError(f"result key {key!r} is the name of a parameter; the run glues parameters under their names")
+        for name in names:
+            if name in self.results or any(name in (f"{k}_low", f"{k}_high") for k, v in self.results.items() if "interval" in v):
+                raise ValueError(f"result key {name!r} was already recorded in this run (or glued as an interval's bound)")
+            if name in self.parameters:
+                raise ValueError(f"result key {name!r} is the name of a parameter; the run glues parameters under their names")
         if self.complete:
             raise RuntimeError("this run is finished; start a new one to record more")
-        stored = plain_value(value)
-        self.results[key] = {"value": stored, "description": description}
-        if not isinstance(stored, list):
-            _glue(key, "n/a" if stored is None else stored)
+        if isinstance(value, Estimate):
+            self.results[key] = {
+                "value": float(value.value), "interval": value.interval, "n": int(value.n), "over": value.over,
+                "method": value.method, "description": description,
+            }  # fmt: skip
+            for name, number in zip(names, (value.value, value.low, value.high)):
+                _glue(name, float(number))
+        else:
+            stored = plain_value(value)
+            self.results[key] = {"value": stored, "description": description}
+            if not isinstance(stored, list):
+                _glue(key, "n/a" if stored is None else stored)
         self._write()
 
     def record_table(self, prefix: str, table: Any, key_columns: list[str], descriptions: dict[str, str]) -> None:

@@ -2,31 +2,48 @@
 
 Each entry is one recorded number of one notebook at its default parameters::
 
-    - key: change_ridge_w32_min          # the key passed to Run.record (or Run.record_table)
+    - key: change_ridge_w32                # the key passed to Run.record (or Run.record_table)
       notebook: toy_alignment
       kind: trained                      # exact | discrete | trained (see superposition.book.tolerances)
       expected: 0.127                    # number, string, boolean or list of numbers
+      interval: [0.101, 0.153]           # a claim's number: its interval in the published run
+      runs_interval: [0.09, 0.16]        # a trained claim's number over its replicate runs (the verdict reads it)
       atol: 0.31                         # trained: from the spread by the rule; exact: the float32 rule; discrete: stated
       spread: 0.0195                     # trained: sample sd over the replicate runs (a list for a list)
       runs: 8                            # trained: runs the spread rests on (the published one included)
       seen: [a, b]                       # a trained string or boolean whose runs disagree: the values seen
       claim:                             # optional: the paper claim this number tests
-        id: A-toy-w32
+        id: A-toy-ridge-m32
         paper: A                         # A or B
         where: "Fig. 2"
-        statement: "..."
-        paper_value: "not reported"      # or the paper's number, or its stated direction
-        holds_if: "> 0"                  # the claim, as a condition on the value
-        verdict: holds                   # holds | fails | inconclusive, from the band expected ± atol
+        statement: "..."                 # the claim as this book tests it
+        paper_words: "..."               # the paper's own words (quoted), or what it reports
+        holds_if: "> 0"                  # the rule: '> t', '< t', '>= t', '<= t' or 'within ±m'
+        rule_source: "..."               # where the rule comes from: the paper's words, or a derivation
+        control: {key: ..., label: ...}  # optional: the registered number of the control that could falsify it
+        figure: fig-toy-alignment        # optional: the figure on the chapter page
+        verdict: holds                   # holds | fails | inconclusive, from the interval it reads (see below)
 
-The registry refuses an entry whose tolerance does not follow its kind's rule, and a claim whose
-verdict is not the verdict of its band: ``holds`` when the condition holds on the whole band
-``expected ± tolerance``, ``fails`` when it holds nowhere on it, ``inconclusive`` when a new draw
-of the training could land on either side. A run passes when every value lies within
-tolerance of ``expected``; for a ``holds`` or ``fails`` claim the run's value must also give the
-registered answer, so a change of direction is a regression. A trained label (a string or
-boolean, such as the best of several recipes) whose replicate runs disagree lists the values
-``seen`` and is a label of the draw, not a regression test: the numbers it is read from are.
+The registry refuses an entry whose tolerance does not follow its kind's rule, a claim without an
+interval, a rule or its source, and a claim whose verdict is not the verdict of the interval it
+reads (:mod:`superposition.book.verdicts`): ``holds`` when the rule holds on all of it, ``fails``
+when it holds nowhere on it, ``inconclusive`` otherwise.
+
+- An exact or discrete claim reads its *reproducible interval*: the interval widened at each end by
+  the entry's tolerance, i.e. every interval a correct rerun may give; so a decisive verdict whose
+  tolerance is wider than the interval's distance to the threshold is refused.
+- A trained claim reads ``runs_interval``: the Student-t interval of the number's mean over the
+  replicate runs, in which every seed (models, SAEs, data) is drawn again. One run is one draw of
+  the training; the runs are the variation the claim is about, counted in ``runs``
+  (:func:`superposition.book.replicates.set_trained_tolerances` writes it).
+
+A run passes when its value and both ends of its interval lie within tolerance of the registered
+ones and, for an exact or discrete claim that holds or fails, its own interval gives that verdict. A trained label (a string or boolean, such as the best of several recipes) whose
+replicate runs disagree lists the values ``seen`` and is a label of the draw, not a regression
+test: the numbers it is read from are.
+
+A number without a claim is descriptive: it is regression-tested, and the claims page lists it
+apart from the evidence.
 
 Replicate runs that measure the spreads are kept in ``book/replicates/<notebook>.json``
 (:mod:`superposition.book.replicates` writes them and the trained tolerances).
@@ -56,11 +73,12 @@ from typing import Any
 import yaml
 
 from ..io import REGISTRY, RESULTS, atomic_write_text
-from .tolerances import KINDS, MIN_REPLICATES, VERDICTS, band, band_verdict, condition_holds, exact_tolerance, trained_tolerance
+from .tolerances import KINDS, MIN_REPLICATES, band, exact_tolerance, trained_tolerance
+from .verdicts import VERDICTS, Rule, RuleError, parse_rule, reproducible_interval, verdict
 
-_CONDITION = re.compile(r"^\s*(<=|>=|<|>)\s*(-?[0-9.eE+-]+)\s*$")
-_ENTRY_FIELDS = ("key", "notebook", "kind", "expected", "atol", "rtol", "spread", "runs", "seen", "claim")
-_CLAIM_FIELDS = ("id", "paper", "where", "statement", "paper_value", "holds_if", "verdict")
+_ENTRY_FIELDS = ("key", "notebook", "kind", "expected", "interval", "runs_interval", "atol", "rtol", "spread", "runs", "seen", "claim")
+_CLAIM_FIELDS = ("id", "paper", "where", "statement", "paper_words", "holds_if", "rule_source", "control", "figure", "verdict")
+_CLAIM_REQUIRED = ("id", "paper", "where", "statement", "paper_words", "holds_if", "rule_source", "verdict")
 
 Tolerance = float | list[float]
 
@@ -76,46 +94,45 @@ class Claim:
     Attributes
     ----------
     id : str
-        Identifier of the claim, e.g. ``A-toy-w32``.
+        Identifier of the claim, e.g. ``A-toy-ridge-m32``.
     paper : {"A", "B"}
         The paper.
     where : str
         Where in the paper, e.g. ``"Fig. 2"``.
     statement : str
-        The claim in words.
-    paper_value : str
-        The paper's number, or its stated direction, or ``not reported``.
+        The claim as the book tests it.
+    paper_words : str
+        The paper's own words (quoted), or what it reports.
     holds_if : str
-        The claim, as a condition on the value, e.g. ``"> 0"``.
+        The rule on the number (:func:`superposition.book.verdicts.parse_rule`), e.g. ``"> 0"``.
+    rule_source : str
+        Where the rule comes from: the paper's words, or a derivation; never the observed value.
     verdict : {"holds", "fails", "inconclusive"}
-        The verdict, from the band ``expected ± atol``.
+        The verdict of the rule on the reproducible interval.
+    control_key : str
+        Registry key (same notebook) of the control that could have falsified the claim, or ``""``.
+    control_label : str
+        What the control is, e.g. ``"untrained SAE → untrained SAE"``.
+    figure : str
+        Label of the figure on the chapter page that shows the number, or ``""``.
     """
 
     id: str
     paper: str
     where: str
     statement: str
-    paper_value: str
+    paper_words: str
     holds_if: str
+    rule_source: str
     verdict: str
+    control_key: str = ""
+    control_label: str = ""
+    figure: str = ""
 
-    def holds(self, value: Any) -> bool | None:
-        """Whether ``value`` satisfies the claim's condition (None when it cannot be judged).
-
-        Parameters
-        ----------
-        value : Any
-            A recorded value; only a number (not a boolean) can be judged.
-
-        Returns
-        -------
-        bool or None
-            Whether the condition :attr:`holds_if` holds on ``value``; None when it is not a number.
-        """
-        op, threshold = parse_condition(self.holds_if)
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            return None
-        return condition_holds(op, threshold, value)
+    @property
+    def rule(self) -> Rule:
+        """The parsed rule."""
+        return parse_rule(self.holds_if)
 
 
 @dataclass(frozen=True)
@@ -139,11 +156,17 @@ class Entry:
     claim : Claim or None
         The paper claim this number tests, if any.
     spread : float, list of float or None, or None
-        Trained: sample sd over the replicate runs (a list for a list).
+        Trained: sample sd over the replicate runs (a list for a list); for a number with an
+        interval, the largest of the spreads of the number and of its two bounds.
     runs : int or None
         Trained: runs the spread rests on (the published one included).
     seen : list or None
         A trained string or boolean whose runs disagree: the values seen.
+    interval : list of float or None
+        ``[low, high]``: the interval of a claim's number in the published run.
+    runs_interval : list of float or None
+        A trained claim's number over its replicate runs (every seed redrawn): the Student-t
+        interval of the runs' mean, which the claim's verdict reads.
     """
 
     key: str
@@ -156,6 +179,8 @@ class Entry:
     spread: float | list[float | None] | None = None
     runs: int | None = None
     seen: list[Any] | None = None
+    interval: list[float] | None = None
+    runs_interval: list[float] | None = None
 
     @property
     def tolerance_text(self) -> str:
@@ -203,26 +228,36 @@ class Entry:
         """
         return band(float(self.expected), float(self.atol), self.rtol)  # type: ignore[arg-type]
 
+    def interval_matches(self, interval: Any) -> bool:
+        """Whether both bounds of a recorded interval lie within tolerance of the registered ones.
 
-def parse_condition(text: str) -> tuple[str, float]:
-    """Split a claim's condition (``holds_if``) into its comparison and threshold.
+        Parameters
+        ----------
+        interval : Any
+            The recorded ``[low, high]`` (None when the run recorded none).
 
-    Parameters
-    ----------
-    text : str
-        The condition, e.g. ``"< 0.03"`` or ``"> 0"``.
+        Returns
+        -------
+        bool
+            Whether it matches; True when the entry has no interval.
+        """
+        if self.interval is None:
+            return True
+        return isinstance(interval, list) and len(interval) == 2 and all(
+            _close(v, e, self.atol, self.rtol) for v, e in zip(interval, self.interval, strict=True)
+        )
 
-    Returns
-    -------
-    op : {"<", "<=", ">", ">="}
-        The comparison.
-    threshold : float
-        The number the value is compared with.
-    """
-    match = _CONDITION.match(str(text))
-    if not match:
-        raise RegistryError(f"holds_if must look like '< 0.03' or '> 0', got {text!r}")
-    return match.group(1), float(match.group(2))
+    def reproducible_interval(self) -> tuple[float, float]:
+        """The registered interval widened by the tolerance at each end (see :mod:`.verdicts`).
+
+        Returns
+        -------
+        low, high : float
+            Bounds of every interval a correct rerun may give.
+        """
+        if self.interval is None:
+            raise ValueError(f"{self.notebook}:{self.key} has no interval")
+        return reproducible_interval(self.interval[0], self.interval[1], float(self.atol), self.rtol)  # type: ignore[arg-type]
 
 
 def _close(value: Any, expected: Any, atol: Tolerance, rtol: float) -> bool:
@@ -297,22 +332,91 @@ def _check_trained(item: dict[str, Any], atol: Tolerance, where: str) -> None:
         )
 
 
+def _parse_runs_interval(item: dict[str, Any], where: str) -> list[float] | None:
+    runs_interval = item.get("runs_interval")
+    if runs_interval is None:
+        return None
+    if item["kind"] != "trained" or "interval" not in item:
+        raise RegistryError(f"{where}: only a trained number with an interval has a runs_interval")
+    if not (isinstance(runs_interval, list) and len(runs_interval) == 2 and all(_is_number(v) and math.isfinite(v) for v in runs_interval)) or runs_interval[0] > runs_interval[1]:
+        raise RegistryError(f"{where}: runs_interval must be [low, high], two finite numbers with low <= high, got {runs_interval!r}")
+    return [float(v) for v in runs_interval]
+
+
+def _parse_interval(item: dict[str, Any], where: str) -> list[float] | None:
+    interval = item.get("interval")
+    if interval is None:
+        return None
+    if not (isinstance(interval, list) and len(interval) == 2 and all(_is_number(v) and math.isfinite(v) for v in interval)):
+        raise RegistryError(f"{where}: interval must be [low, high], two finite numbers, got {interval!r}")
+    low, high = float(interval[0]), float(interval[1])
+    if not _is_number(item["expected"]) or not low <= float(item["expected"]) <= high:
+        raise RegistryError(f"{where}: interval [{low:g}, {high:g}] must hold the expected number {item['expected']!r}")
+    if isinstance(item.get("atol"), list):
+        raise RegistryError(f"{where}: a number with an interval has one atol")
+    return [low, high]
+
+
 def _parse_claim(c: Any, entry: Entry, where: str) -> Claim:
-    if not isinstance(c, dict) or set(c) != set(_CLAIM_FIELDS):
-        raise RegistryError(f"{where}: a claim needs exactly the fields {list(_CLAIM_FIELDS)}")
+    if not isinstance(c, dict) or not set(_CLAIM_REQUIRED) <= set(c) or not set(c) <= set(_CLAIM_FIELDS):
+        raise RegistryError(
+            f"{where}: a claim needs the fields {list(_CLAIM_REQUIRED)} (optionally control and figure), got {sorted(c) if isinstance(c, dict) else c!r}"
+        )
     if c["verdict"] not in VERDICTS:
         raise RegistryError(f"{where}: verdict must be one of {list(VERDICTS)}, got {c['verdict']!r}")
-    op, threshold = parse_condition(c["holds_if"])
-    if not _is_number(entry.expected):
-        raise RegistryError(f"{where}: a claim needs a single number as its expected value")
-    low, high = entry.band()
-    verdict = band_verdict(op, threshold, low, high)
-    if c["verdict"] != verdict:
+    if not str(c["rule_source"]).strip() or not str(c["paper_words"]).strip():
+        raise RegistryError(f"{where}: a claim states the paper's words and the source of its rule")
+    try:
+        rule = parse_rule(c["holds_if"])
+    except RuleError as error:
+        raise RegistryError(f"{where}: {error}") from None
+    if entry.interval is None:
+        raise RegistryError(f"{where}: a claim's number needs its interval (interval: [low, high])")
+    control = c.get("control")
+    if control is not None and not (isinstance(control, dict) and set(control) == {"key", "label"}):
+        raise RegistryError(f"{where}: control must be {{key: <registered key>, label: <what it is>}}, got {control!r}")
+    if entry.kind == "trained":
+        _check_trained_verdict(c, rule, entry, where)
+    else:
+        _check_reproducible_verdict(c, rule, entry, where)
+    fields = {k: str(v) for k, v in c.items() if k not in ("control",)}
+    if control is not None:
+        fields |= {"control_key": str(control["key"]), "control_label": str(control["label"])}
+    return Claim(**fields)
+
+
+def _check_trained_verdict(c: dict[str, Any], rule: Rule, entry: Entry, where: str) -> None:
+    """A trained claim's verdict is the verdict of the interval over its replicate runs."""
+    if entry.runs_interval is None:
         raise RegistryError(
-            f"{where}: registered verdict {c['verdict']!r}, but the band [{low:.4g}, {high:.4g}] "
-            f"(expected ± tolerance) against '{c['holds_if']}' gives {verdict!r}"
+            f"{where}: a claim on a trained number needs runs_interval, its interval over the replicate runs "
+            f"(run `python -m superposition.book.replicates tolerances {entry.notebook}`)"
         )
-    return Claim(**{k: str(v) for k, v in c.items()})
+    expected_verdict = verdict(rule, *entry.runs_interval)
+    if c["verdict"] != expected_verdict:
+        raise RegistryError(
+            f"{where}: registered verdict {c['verdict']!r}, but the interval over the {entry.runs} replicate runs "
+            f"{entry.runs_interval} against '{c['holds_if']}' gives {expected_verdict!r}"
+        )
+
+
+def _check_reproducible_verdict(c: dict[str, Any], rule: Rule, entry: Entry, where: str) -> None:
+    """An exact or discrete claim's verdict is the verdict of its reproducible interval."""
+    low, high = entry.reproducible_interval()
+    expected_verdict = verdict(rule, low, high)
+    if c["verdict"] != expected_verdict:
+        own = verdict(rule, *entry.interval)
+        reason = (
+            f"the tolerance {entry.tolerance_text} is wider than the distance "
+            f"{rule.distance(*entry.interval):.3g} from the interval to the rule's threshold, so a correct rerun could "
+            "turn the verdict: it is inconclusive"
+            if own == c["verdict"] and own != "inconclusive"
+            else f"it gives {expected_verdict!r}"
+        )
+        raise RegistryError(
+            f"{where}: registered verdict {c['verdict']!r}, but the reproducible interval [{low:.4g}, {high:.4g}] "
+            f"(interval {entry.interval} widened by the tolerance) against '{c['holds_if']}': {reason}"
+        )
 
 
 def parse_registry(text: str, path: Path = REGISTRY) -> list[Entry]:
@@ -361,12 +465,27 @@ def parse_registry(text: str, path: Path = REGISTRY) -> list[Entry]:
             )
         entry = Entry(
             item["key"], item["notebook"], item["kind"], item["expected"], atol, rtol, None,
-            item.get("spread"), item.get("runs"), item.get("seen"),
+            item.get("spread"), item.get("runs"), item.get("seen"), _parse_interval(item, where), _parse_runs_interval(item, where),
         )  # fmt: skip
         if "claim" in item:
             entry = Entry(**{**entry.__dict__, "claim": _parse_claim(item["claim"], entry, where)})
         entries.append(entry)
+    _check_claims_across(entries, path)
     return entries
+
+
+def _check_claims_across(entries: list[Entry], path: Path) -> None:
+    """Claim ids are unique, and every control names a registered number of the claim's notebook."""
+    registered = {(e.notebook, e.key) for e in entries}
+    ids: set[str] = set()
+    for e in entries:
+        if e.claim is None:
+            continue
+        if e.claim.id in ids:
+            raise RegistryError(f"{path.name}: claim id {e.claim.id} is used twice")
+        ids.add(e.claim.id)
+        if e.claim.control_key and (e.notebook, e.claim.control_key) not in registered:
+            raise RegistryError(f"{path.name} ({e.notebook}:{e.key}): the control {e.claim.control_key!r} is not a registered number of {e.notebook}")
 
 
 @dataclass(frozen=True)
@@ -382,26 +501,34 @@ class Check:
     recorded : bool
         Whether the run recorded the entry's key.
     within_tolerance : bool
-        Whether the value matches ``expected`` within tolerance (:meth:`Entry.matches`).
-    claim_holds : bool or None
-        Whether the value satisfies the entry's claim (:meth:`Claim.holds`); None without a claim
-        or a recorded value, or when it cannot be judged.
+        Whether the value matches ``expected`` within tolerance (:meth:`Entry.matches`) and, for a
+        number with an interval, both bounds of the run's interval match (:meth:`Entry.interval_matches`).
+    interval : list of float or None
+        The run's recorded interval, if any.
+    run_verdict : str or None
+        The verdict of the claim's rule on the run's own interval; None without a claim or an interval.
     """
 
     entry: Entry
     value: Any
     recorded: bool
     within_tolerance: bool
-    claim_holds: bool | None
+    interval: list[float] | None = None
+    run_verdict: str | None = None
 
     @property
     def passed(self) -> bool:
-        """Whether the value is recorded, within tolerance and, for a ``holds`` or ``fails`` claim, gives its answer."""
+        """Whether the value is recorded and within tolerance and, for an exact or discrete claim
+        that holds or fails, the run's own interval gives that verdict.
+
+        A trained claim's verdict reads its replicate runs (``runs_interval``); one run is one draw
+        of the training, and its value and interval are held to their tolerances instead.
+        """
         if not self.recorded or not self.within_tolerance:
             return False
-        if self.entry.claim is None or self.entry.claim.verdict == "inconclusive":
+        if self.entry.claim is None or self.entry.claim.verdict == "inconclusive" or self.entry.kind == "trained":
             return True
-        return self.claim_holds == (self.entry.claim.verdict == "holds")
+        return self.run_verdict == self.entry.claim.verdict
 
 
 def check_results(entries: list[Entry], results: dict[str, dict[str, Any]]) -> tuple[list[Check], list[str]]:
@@ -428,13 +555,18 @@ def check_results(entries: list[Entry], results: dict[str, dict[str, Any]]) -> t
         recorded = results[entry.notebook]["results"]
         present = entry.key in recorded
         value = recorded[entry.key]["value"] if present else None
+        interval = recorded[entry.key].get("interval") if present else None
+        run_verdict = None
+        if entry.claim is not None and isinstance(interval, list) and len(interval) == 2:
+            run_verdict = verdict(entry.claim.rule, float(interval[0]), float(interval[1]))
         checks.append(
             Check(
                 entry=entry,
                 value=value,
                 recorded=present,
-                within_tolerance=present and entry.matches(value),
-                claim_holds=entry.claim.holds(value) if (present and entry.claim) else None,
+                within_tolerance=present and entry.matches(value) and entry.interval_matches(interval),
+                interval=interval,
+                run_verdict=run_verdict,
             )
         )
     registered = {(e.notebook, e.key) for e in entries}
@@ -455,18 +587,21 @@ def failure_lines(checks: list[Check]) -> list[str]:
     Returns
     -------
     list of str
-        One line per check that did not pass; a key not recorded is named as such, and a value
-        within tolerance also shows whether its claim holds and the registered verdict.
+        One line per check that did not pass; a key not recorded is named as such, an interval is
+        shown beside its number, and a claim's line gives the run's verdict and the registered one.
     """
     lines = []
     for c in checks:
         if c.passed:
             continue
-        line = f"{c.entry.notebook}:{c.entry.key} = {c.value!r}, expected {c.entry.expected!r} ({c.entry.tolerance_text})"
         if not c.recorded:
-            line = f"{c.entry.notebook}:{c.entry.key} was not recorded"
-        elif c.claim_holds is not None and c.within_tolerance:
-            line += f", claim holds: {c.claim_holds}, registered verdict: {c.entry.claim.verdict}"  # type: ignore[union-attr]
+            lines.append(f"{c.entry.notebook}:{c.entry.key} was not recorded")
+            continue
+        line = f"{c.entry.notebook}:{c.entry.key} = {c.value!r}, expected {c.entry.expected!r} ({c.entry.tolerance_text})"
+        if c.entry.interval is not None:
+            line += f"; interval {c.interval!r}, expected {c.entry.interval!r}"
+        if c.entry.claim is not None:
+            line += f"; verdict of this run {c.run_verdict}, registered {c.entry.claim.verdict}"
         lines.append(line)
     return lines
 
@@ -547,13 +682,14 @@ def write_raw(header: str, items: list[dict[str, Any]], path: Path = REGISTRY) -
 
 
 def update_expected(notebook: str, results: dict[str, Any], keys: list[str] | None = None, path: Path = REGISTRY) -> list[str]:
-    """Rewrite the ``expected`` values of ``notebook``'s entries from its recorded ``results``.
+    """Rewrite the ``expected`` values (and intervals) of ``notebook``'s entries from its recorded ``results``.
 
-    A maintainer's tool, for after a deliberate change of method: it changes only ``expected``
-    (tolerances and claims stay as they are, so a claim whose band now gives another verdict is
-    refused until its ``verdict`` is edited by hand, and a trained number's spread should be
-    measured again with :mod:`superposition.book.replicates`). The file is left as it was when the
-    result would be invalid.
+    A maintainer's tool, for after a deliberate change of method: it changes ``expected``, the
+    ``interval`` of a number that has one, and the verdict of each exact or discrete claim, which it
+    reads from the new reproducible interval (a change of verdict is printed by ``main``; rules,
+    sources and tolerances stay as they are; a trained number's spread, runs interval and verdict
+    come from its replicate runs: measure them again with :mod:`superposition.book.replicates`).
+    The file is left as it was when the result would be invalid.
 
     Parameters
     ----------
@@ -569,15 +705,25 @@ def update_expected(notebook: str, results: dict[str, Any], keys: list[str] | No
     Returns
     -------
     list of str
-        The updated keys.
+        The updated keys, each followed by ``" (verdict: old -> new)"`` when its claim's verdict changed.
     """
     recorded = results["results"]
     header, items = read_raw(path)
     updated = []
     for item in items:
         if item.get("notebook") == notebook and item.get("key") in recorded and (keys is None or item["key"] in keys):
-            item["expected"] = recorded[item["key"]]["value"]
-            updated.append(item["key"])
+            new = recorded[item["key"]]
+            item["expected"] = new["value"]
+            if new.get("interval") is not None:
+                item["interval"] = [float(v) for v in new["interval"]]
+            line = item["key"]
+            if "claim" in item and "interval" in item and item.get("kind") != "trained" and not isinstance(item.get("atol", 0.0), list):
+                low, high = reproducible_interval(*item["interval"], float(item.get("atol", 0.0)), float(item.get("rtol", 0.0)))
+                fresh = verdict(parse_rule(item["claim"]["holds_if"]), low, high)
+                if fresh != item["claim"]["verdict"]:
+                    line += f" (verdict: {item['claim']['verdict']} -> {fresh})"
+                    item["claim"]["verdict"] = fresh
+            updated.append(line)
     write_raw(header, items, path)
     return updated
 

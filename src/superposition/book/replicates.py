@@ -13,7 +13,8 @@ missing or stale). The recorded values of every run are kept, with the run's com
 wall time, in ``book/replicates/<notebook>.json``; the file is rewritten after each run, so an
 interrupted ``run`` resumes with the replicates still missing. ``tolerances`` then writes each
 trained entry's spread, runs and atol into the registry by the rule of
-:mod:`superposition.book.tolerances`, and the verdict of each claim on it from its new band.
+:mod:`superposition.book.tolerances`, and for a claim on it the interval of its mean over the runs
+(``runs_interval``) and the verdict that interval gives.
 """
 
 from __future__ import annotations
@@ -21,13 +22,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..io import BOOK, BUILD, REGISTRY, RESULTS, atomic_write_json, notebook_path
+from ..metrics.intervals import Estimate, mean_interval
 from .params import read_parameters
-from .registry import parse_condition, read_raw, write_raw
-from .tolerances import SEED_STEP, band, band_verdict, replicate_overrides, spread, trained_tolerance
+from .registry import read_raw, write_raw
+from .tolerances import SEED_STEP, replicate_overrides, spread, trained_tolerance
+from .verdicts import parse_rule, verdict
 
 REPLICATES = BOOK / "replicates"
 
@@ -101,6 +105,7 @@ def _run_record(replicate: int, seeds: dict[str, int], data: dict[str, Any]) -> 
         "started": prov.get("started"),
         "wall_time_s": prov.get("wall_time_s"),
         "values": {key: item["value"] for key, item in sorted(data["results"].items())},
+        "intervals": {key: item["interval"] for key, item in sorted(data["results"].items()) if item.get("interval")},
     }
 
 
@@ -195,11 +200,13 @@ def _rounded(value: Any) -> Any:
     return None if value is None else float(f"{value:.3g}")
 
 
-def measured_spread(data: dict[str, Any], key: str) -> tuple[Any, int]:
+def measured_spread(data: dict[str, Any], key: str, with_interval: bool = False) -> tuple[Any, int]:
     """The spread of ``key`` over the file's runs (three significant figures) and the number of runs.
 
     For a string or boolean the first item is None when the runs agree, else the list of the
-    distinct values seen (in the order of the runs).
+    distinct values seen (in the order of the runs). For a number with an interval
+    (``with_interval``) it is the largest of the spreads of the number and of its two bounds, so
+    that one tolerance covers all three.
 
     Parameters
     ----------
@@ -207,6 +214,8 @@ def measured_spread(data: dict[str, Any], key: str) -> tuple[Any, int]:
         A replicate file's content.
     key : str
         Registry key of the value.
+    with_interval : bool
+        Whether the number has an interval whose bounds share its tolerance.
 
     Returns
     -------
@@ -219,13 +228,71 @@ def measured_spread(data: dict[str, Any], key: str) -> tuple[Any, int]:
     if all(isinstance(v, bool | str) for v in values):
         seen = list(dict.fromkeys(values))
         return (seen if len(seen) > 1 else None), len(values)
-    return _rounded(spread(values)), len(values)
+    if not with_interval:
+        return _rounded(spread(values)), len(values)
+    missing = [run["replicate"] for run in data["runs"] if key not in run.get("intervals", {})]
+    if missing:
+        raise KeyError(f"{data['notebook']}:{key} has no interval in replicates {missing}")
+    bounds = [run["intervals"][key] for run in data["runs"]]
+    spreads = [spread(values), spread([b[0] for b in bounds]), spread([b[1] for b in bounds])]
+    return _rounded(max(spreads)), len(values)
+
+
+@dataclass(frozen=True)
+class ReplicateEvidence:
+    """What the replicate runs of a notebook say about one claim: every run redraws every seed.
+
+    Attributes
+    ----------
+    runs : int
+        Replicate runs with the claim's number (the published one included).
+    mean : Estimate
+        The mean of the runs' numbers with its Student-t interval over the runs (model seeds, SAE
+        and data draws all vary between runs).
+    verdicts : dict of str to int
+        How many runs' own intervals give each verdict.
+    """
+
+    runs: int
+    mean: Estimate
+    verdicts: dict[str, int]
+
+
+def replicate_evidence(data: dict[str, Any], key: str, holds_if: str) -> ReplicateEvidence | None:
+    """The claim on ``key`` across the replicate runs of a replicate file.
+
+    The interval of the runs' mean is the one a trained claim's verdict reads (``runs_interval``);
+    the counts show how each run's own interval comes out when every seed is drawn again.
+
+    Parameters
+    ----------
+    data : dict of str to Any
+        A replicate file's content.
+    key : str
+        Registry key of the claim's number.
+    holds_if : str
+        The claim's rule.
+
+    Returns
+    -------
+    ReplicateEvidence or None
+        None when fewer than two runs recorded the number with an interval.
+    """
+    runs = [run for run in data["runs"] if isinstance(run["values"].get(key), int | float) and key in run.get("intervals", {})]
+    if len(runs) < 2:
+        return None
+    rule = parse_rule(holds_if)
+    counts = {name: 0 for name in ("holds", "fails", "inconclusive")}
+    for run in runs:
+        counts[verdict(rule, *run["intervals"][key])] += 1
+    mean = mean_interval([run["values"][key] for run in runs], f"{len(runs)} replicate runs, every seed redrawn")
+    return ReplicateEvidence(len(runs), mean, counts)
 
 
 def apply_tolerances(notebook: str, data: dict[str, Any] | None = None, registry: Path = REGISTRY) -> list[str]:
     """Write spread, runs and atol of every trained entry of ``notebook`` into the registry.
 
-    Also the verdict of each claim on one, from its new band. The registry is left as it was when the
+    Also the interval over the runs and the verdict of each claim on one. The registry is left as it was when the
     result would be invalid.
 
     Parameters
@@ -272,7 +339,7 @@ def set_trained_tolerances(items: list[dict[str, Any]], notebook: str, data: dic
     for item in items:
         if item["notebook"] != notebook or item["kind"] != "trained":
             continue
-        measured, n_runs = measured_spread(data, item["key"])
+        measured, n_runs = measured_spread(data, item["key"], with_interval="interval" in item)
         for stale in ("rtol", "atol", "spread", "seen"):
             item.pop(stale, None)
         item["runs"] = n_runs
@@ -282,12 +349,16 @@ def set_trained_tolerances(items: list[dict[str, Any]], notebook: str, data: dic
             continue
         item["spread"] = measured
         item["atol"] = trained_tolerance(measured, n_runs)
-        if "claim" in item:
-            op, threshold = parse_condition(item["claim"]["holds_if"])
-            verdict = band_verdict(op, threshold, *band(float(item["expected"]), float(item["atol"])))
-            if verdict != item["claim"]["verdict"]:
-                changes.append(f"{item['claim']['id']} ({item['key']}): {item['claim']['verdict']} -> {verdict}")
-                item["claim"]["verdict"] = verdict
+        item.pop("runs_interval", None)
+        if "claim" in item and "interval" in item:
+            evidence = replicate_evidence(data, item["key"], item["claim"]["holds_if"])
+            if evidence is None:
+                raise ValueError(f"{notebook}:{item['key']}: a trained claim needs its number and interval in at least 2 replicate runs")
+            item["runs_interval"] = [float(f"{evidence.mean.low:.6g}"), float(f"{evidence.mean.high:.6g}")]
+            new = verdict(parse_rule(item["claim"]["holds_if"]), *item["runs_interval"])
+            if new != item["claim"]["verdict"]:
+                changes.append(f"{item['claim']['id']} ({item['key']}): {item['claim']['verdict']} -> {new}")
+                item["claim"]["verdict"] = new
     return changes
 
 

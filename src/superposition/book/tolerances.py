@@ -44,9 +44,8 @@ trained values bounds the chance that a correct run anywhere fails the suite
 (:func:`suite_false_alarm_bound`). Where a notebook has one seed for its data and its training,
 the replicates also redraw the data, so ``s`` bounds the training-only variation from above.
 
-A claim on a number is robust when its condition gives the same answer everywhere in the band
-``expected ± tolerance``; otherwise a new draw could land on either side and the registered
-verdict is ``inconclusive`` (:func:`band_verdict`).
+A claim's verdict reads its interval widened by these tolerances, so that no correct rerun can
+turn it around (:mod:`superposition.book.verdicts`).
 """
 
 from __future__ import annotations
@@ -74,9 +73,6 @@ MIN_REPLICATES = 3
 """The fewest runs (the published one included) a trained tolerance may rest on."""
 MIN_ATOL = 1e-6
 """The smallest tolerance of a trained number (one whose replicates all agree): float32 rounding of an O(1) value."""
-VERDICTS = ("holds", "fails", "inconclusive")
-
-_COMPARE = {"<": float.__lt__, "<=": float.__le__, ">": float.__gt__, ">=": float.__ge__}
 
 
 def replicate_overrides(defaults: dict[str, Any], replicate: int) -> dict[str, int]:
@@ -328,51 +324,3 @@ def band(expected: float, atol: float, rtol: float = 0.0) -> tuple[float, float]
     """
     width = max(atol, rtol * abs(expected))
     return expected - width, expected + width
-
-
-def condition_holds(op: str, threshold: float, value: float) -> bool:
-    """Whether ``value <op> threshold``.
-
-    Parameters
-    ----------
-    op : {"<", "<=", ">", ">="}
-        The comparison.
-    threshold : float
-        Right-hand side.
-    value : float
-        Left-hand side.
-
-    Returns
-    -------
-    bool
-        Whether the condition holds.
-    """
-    return _COMPARE[op](float(value), float(threshold))
-
-
-def band_verdict(op: str, threshold: float, low: float, high: float) -> str:
-    """The verdict of a condition on a band of values.
-
-    ``holds`` when the whole band satisfies the condition, ``fails`` when none of it does,
-    ``inconclusive`` otherwise (a new draw could land on either side of the threshold).
-
-    Parameters
-    ----------
-    op : {"<", "<=", ">", ">="}
-        The comparison.
-    threshold : float
-        Right-hand side.
-    low, high : float
-        Bounds of the band.
-
-    Returns
-    -------
-    str
-        ``"holds"``, ``"fails"`` or ``"inconclusive"``.
-    """
-    at_low, at_high = condition_holds(op, threshold, low), condition_holds(op, threshold, high)
-    if at_low and at_high:
-        return "holds"
-    if not at_low and not at_high:
-        return "fails"
-    return "inconclusive"

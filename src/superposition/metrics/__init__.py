@@ -5,10 +5,13 @@ Fold-based, directional (source -> target) metrics share the protocol of
 :func:`ridge_predictivity`. Whole-representation similarities return floats: :func:`rsa`,
 :func:`linear_cka`. Ground-truth recovery scores: :func:`max_correlation_per_feature`,
 :func:`mean_correlation_coefficient`. Population values under linear mixing: :mod:`.population`.
-Many pairs under many metrics in one table: :func:`score_pairs`.
+Many pairs under many metrics in one table: :func:`score_pairs`. A claim's number with its
+interval (replicates, bootstrap, exact): :mod:`.intervals` (:class:`Estimate`, :func:`mean_interval`,
+:func:`bootstrap_interval`, :func:`exact_estimate`).
 """
 
 from .compare import METRIC_NAMES, relative_change, score_pairs
+from .intervals import Estimate, bootstrap_interval, difference_interval, exact_estimate, largest_abs_interval, mean_interval, percentile_estimate, replicate_estimate
 from .matching import semi_matching, soft_matching, transport_plan
 from .population import (
     population_correlations,
@@ -26,9 +29,17 @@ from .similarity import linear_cka, rsa
 __all__ = [
     "DEFAULT_ALPHAS",
     "METRIC_NAMES",
+    "Estimate",
+    "bootstrap_interval",
+    "exact_estimate",
+    "largest_abs_interval",
+    "mean_interval",
+    "percentile_estimate",
+    "replicate_estimate",
     "FoldScores",
     "RidgeCVFit",
     "dead_units",
+    "difference_interval",
     "feature_latent_correlations",
     "fit_ridge_cv",
     "kfold_indices",

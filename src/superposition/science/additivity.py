@@ -32,6 +32,7 @@ import pandas as pd
 import torch
 from scipy import stats
 
+from ..metrics.intervals import Estimate, percentile_bounds, percentile_estimate
 from ..runtime import make_generator
 
 
@@ -184,10 +185,33 @@ def object_bootstrap(values: np.ndarray, pairs: np.ndarray, n_boot: int = 2000, 
     low, high : float
         Bounds of the interval.
     """
+    return percentile_bounds(object_bootstrap_means(values, pairs, n_boot, seed), level)
+
+
+def object_bootstrap_estimate(values: np.ndarray, pairs: np.ndarray, over: str, n_boot: int = 2000, seed: int = 0) -> Estimate:
+    """The mean of per-pair ``values`` with its 95 % object-bootstrap interval (:func:`object_bootstrap_means`).
+
+    Parameters
+    ----------
+    values : (n_pairs,) numpy.ndarray
+        Per-pair values (a gain, a retrieval hit, a difference of two).
+    pairs : (n_pairs, 2) numpy.ndarray
+        Object ids of each pair.
+    over : str
+        What was resampled, e.g. ``"12 objects, bootstrap"``.
+    n_boot : int
+        Bootstrap draws.
+    seed : int
+        Seed of the draws.
+
+    Returns
+    -------
+    Estimate
+        The mean over pairs with its percentile interval; ``n`` is the number of objects.
+    """
+    pairs = np.asarray(pairs, dtype=np.int64)
     draws = object_bootstrap_means(values, pairs, n_boot, seed)
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(draws, [tail, 100 - tail])
-    return float(low), float(high)
+    return percentile_estimate(float(np.mean(values)), draws, int(pairs.max()) + 1, over)
 
 
 def _pair_index(pairs: np.ndarray, n_objects: int) -> np.ndarray:

@@ -8,6 +8,7 @@ matrix products. It handles signed codes (``min ||x||_1 s.t. A x = y``) and nonn
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from ..metrics.intervals import Estimate, percentile_estimate
 from ..runtime import make_generator, progress
 from .certificates import DualCertificates, better_feasible_point
 
@@ -730,3 +732,44 @@ def fit_transition(rhos: NDArray[np.float64], success: NDArray[np.bool_], n_newt
     separated = last_success < first_failure
     boundary = np.where(separated, 0.5 * (last_success + first_failure), boundary)
     return np.where(any_success & any_failure, boundary, np.nan)
+
+
+def transition_gap_estimate(
+    rhos: NDArray[np.float64], success: NDArray[np.bool_], exact: NDArray[np.float64], n_boot: int = 500, seed: int = 0
+) -> Estimate:
+    """The largest distance over delta between the fitted 50% boundary and the exact one, with a bootstrap over trials.
+
+    Each bootstrap draw resamples the trials of every row with replacement (a trial keeps its
+    successes at every rho, since its matrix is shared along the row), refits every row's
+    boundary (:func:`fit_transition`, all draws in one batch) and takes the largest distance.
+
+    Parameters
+    ----------
+    rhos : (n_delta, n_rho) numpy.ndarray
+        The rho of each cell.
+    success : (n_delta, n_rho, n_trials) numpy.ndarray
+        Boolean success of each trial.
+    exact : (n_delta,) numpy.ndarray
+        The exact boundary rho*(delta) of each row.
+    n_boot : int
+        Bootstrap draws.
+    seed : int
+        Seed of the draws.
+
+    Returns
+    -------
+    Estimate
+        ``max |boundary - exact|`` over the rows (NaN rows ignored) with its 95 % percentile interval.
+    """
+    rhos, success, exact = np.asarray(rhos, dtype=np.float64), np.asarray(success, dtype=bool), np.asarray(exact, dtype=np.float64)
+    n_delta, n_rho, n_trials = success.shape
+    gap = np.nanmax(np.abs(fit_transition(rhos, success) - exact))
+    g = make_generator(seed, 98)
+    draws = torch.randint(0, n_trials, (n_boot, n_delta, n_trials), generator=g).numpy()
+    resampled = np.take_along_axis(success[None], draws[:, :, None, :].repeat(n_rho, axis=2), axis=3)  # (n_boot, n_delta, n_rho, n_trials)
+    boundaries = fit_transition(np.tile(rhos, (n_boot, 1)), resampled.reshape(n_boot * n_delta, n_rho, n_trials)).reshape(n_boot, n_delta)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a draw whose rows are all NaN gives NaN, dropped below
+        gaps = np.nanmax(np.abs(boundaries - exact[None]), axis=1)
+    over = f"{n_trials} trials per cell, {n_delta} rows, bootstrap"
+    return percentile_estimate(float(gap), gaps, n_trials, over)

@@ -28,6 +28,7 @@ import pandas as pd
 import torch
 
 from ..metrics.compare import relative_change, score_pairs
+from ..metrics.intervals import mean_interval
 from .sae import Saes, encode_in_batches
 
 KINDS = ("neurons", "sae", "random")
@@ -157,10 +158,15 @@ def score_conditions(
     return pd.concat(parts, ignore_index=True)
 
 
-CHANGE_COLUMNS = (BEFORE, AFTER, "change", "relative change (%)", "smallest change over replicates", "largest", "replicate spread")
+CHANGE_COLUMNS = (
+    BEFORE, AFTER, "change", "relative change (%)", "mean change", "interval low", "interval high",
+    "smallest change over replicates", "largest", "replicate spread",
+)  # fmt: skip
 
 
-def change_table(scores: pd.DataFrame, cells: Sequence[Hashable], metric_labels: Mapping[str, str], cell_name: str = "cell") -> pd.DataFrame:
+def change_table(
+    scores: pd.DataFrame, cells: Sequence[Hashable], metric_labels: Mapping[str, str], cell_name: str = "cell", control: str | None = None
+) -> pd.DataFrame:
     """neuron→neuron against SAE→SAE in every (metric, cell), over the SAE replicates.
 
     Parameters
@@ -174,14 +180,20 @@ def change_table(scores: pd.DataFrame, cells: Sequence[Hashable], metric_labels:
         Metric name -> its label in the table, in the order of the table.
     cell_name : str
         Name of the cell column in ``scores`` and in the table.
+    control : str or None
+        A condition of ``scores`` (replicate 0) that could have falsified the claim, e.g. an
+        untrained SAE; its score minus neuron→neuron is added as ``control change``.
 
     Returns
     -------
     pandas.DataFrame
         One row per (metric, cell), metrics outermost: ``metric`` (its label), ``cell_name``, the
         scores before and after (the first replicate), ``change`` (after minus before, first
-        replicate), its ``relative change (%)``, the smallest and largest change over replicates and
-        their difference (``replicate spread``).
+        replicate), its ``relative change (%)``, the ``mean change`` over the replicates with its
+        Student-t interval (``interval low``, ``interval high``; NaN with one replicate) and the
+        same as an :class:`~superposition.metrics.intervals.Estimate` (``estimate``, None with one
+        replicate), the smallest and largest change over replicates and their difference
+        (``replicate spread``), and ``control change`` when ``control`` is given.
     """
     rows = []
     for metric, label in metric_labels.items():
@@ -192,11 +204,17 @@ def change_table(scores: pd.DataFrame, cells: Sequence[Hashable], metric_labels:
             if len(after) == 0:
                 raise ValueError(f"no {AFTER} score for {metric} at {cell_name} {cell!r}")
             per_replicate = after - before
-            rows.append({"metric": label, cell_name: cell, BEFORE: before, AFTER: after[0], "change": per_replicate[0],
-                         "relative change (%)": float(relative_change(after[0], before)), "smallest change over replicates": per_replicate.min(),
-                         "largest": per_replicate.max(), "replicate spread": per_replicate.max() - per_replicate.min()})  # fmt: skip
-    return pd.DataFrame(rows, columns=["metric", cell_name, *CHANGE_COLUMNS])
-
+            estimate = mean_interval(per_replicate, f"{len(per_replicate)} SAE replicates") if len(per_replicate) > 1 else None
+            row = {"metric": label, cell_name: cell, BEFORE: before, AFTER: after[0], "change": per_replicate[0],
+                   "relative change (%)": float(relative_change(after[0], before)), "mean change": per_replicate.mean(),
+                   "interval low": estimate.low if estimate else float("nan"), "interval high": estimate.high if estimate else float("nan"),
+                   "smallest change over replicates": per_replicate.min(), "largest": per_replicate.max(),
+                   "replicate spread": per_replicate.max() - per_replicate.min(), "estimate": estimate}  # fmt: skip
+            if control is not None:
+                row["control change"] = float(here[(here.condition == control) & (here.replicate == 0)]["mean"].iloc[0]) - before
+            rows.append(row)
+    extra = ["control change"] if control is not None else []
+    return pd.DataFrame(rows, columns=["metric", cell_name, *CHANGE_COLUMNS, *extra, "estimate"])
 
 
 def batched_sae_bank(hidden: torch.Tensor, units: Sequence[tuple[int, Hashable]], sae_units: Sequence[tuple[int, Hashable, Hashable, int]], saes: Saes, random_saes: Saes) -> RepresentationBank:

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from scipy import stats
 
+from ..metrics.intervals import bootstrap_draws, percentile_bounds
 from ..runtime import make_generator
 
 
@@ -273,12 +274,8 @@ def bootstrap_mean(values: np.ndarray, n_boot: int = 2000, seed: int = 0, level:
         Bounds of the interval.
     """
     values = np.asarray(values, dtype=np.float64)
-    g = make_generator(seed, 94)
-    draws = torch.randint(0, len(values), (n_boot, len(values)), generator=g).numpy()
-    means = values[draws].mean(axis=1)
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(means, [tail, 100 - tail])
-    return float(low), float(high)
+    means = bootstrap_draws(len(values), lambda idx: values[idx].mean(axis=1), n_boot, seed, stream=94)
+    return percentile_bounds(means, level)
 
 
 def permutation_gap_test(first: np.ndarray, second: np.ndarray, n_perm: int = 10_000, seed: int = 0) -> float:
