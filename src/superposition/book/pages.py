@@ -145,7 +145,7 @@ def _figure_link(entry: Any, ran: bool) -> str:
 def _kinds_text(entries: list[Any]) -> str:
     """The claims page's paragraph on the three kinds of numbers and the trained rule."""
     trained = [e for e in entries if e.kind == "trained"]
-    values = sum(len(e.expected) if isinstance(e.expected, list) else 1 for e in trained)
+    values = sum(len(e.expected) if isinstance(e.expected, list) else 1 for e in trained) + sum(2 for e in trained if e.interval)
     factors = ", ".join(f"{rule_factor(n):g} for $n$ = {n}" for n in sorted({e.runs for e in trained if e.runs}))
     return (
         "Each registered number is of one of three kinds. An **exact** number comes from fixed data by "
@@ -159,8 +159,8 @@ def _kinds_text(entries: list[Any]) -> str:
         "standard deviation over $n$ replicate runs with shifted seeds, the published run among them, "
         f"where $k_n$ is the factor for which a correct new draw leaves it with probability $\\alpha$ = {ALPHA:g} "
         f"({factors}; derived in `src/superposition/book/tolerances.py`). Over the {len(trained)} trained "
-        f"entries ({values:,} values), some value of a correct run leaves its tolerance with probability "
-        f"at most {suite_false_alarm_bound(values):.1%}."
+        f"entries ({values:,} values and interval ends), some value of a correct run leaves its tolerance "
+        f"with probability at most {suite_false_alarm_bound(values):.1%}."
     )
 
 
