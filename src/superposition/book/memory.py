@@ -22,7 +22,7 @@ from .params import ParameterError, parse_integers
 
 
 @dataclass(frozen=True)
-class Estimate:
+class MemoryEstimate:
     """A chapter's peak-memory estimate.
 
     Attributes
@@ -40,29 +40,29 @@ class Estimate:
     formula: str
 
 
-def _compressed_sensing(p: dict[str, Any]) -> Estimate:
+def _compressed_sensing(p: dict[str, Any]) -> MemoryEstimate:
     n, trials = p["n_features"], p["n_trials"]
-    return Estimate(3 * 8 * trials * n * n, ("n_features", "n_trials"), "3 arrays of n_trials x n_features^2 doubles per row of the diagram")
+    return MemoryEstimate(3 * 8 * trials * n * n, ("n_features", "n_trials"), "3 arrays of n_trials x n_features^2 doubles per row of the diagram")
 
 
-def _toy_alignment(p: dict[str, Any]) -> Estimate:
+def _toy_alignment(p: dict[str, Any]) -> MemoryEstimate:
     widths = parse_integers(p["widths"])
     held_out = p["n_eval_batches"] or round(p["n_steps"] * (1 - p["sae_train_fraction"]))
     samples = held_out * p["batch_size"]
     per_sample = p["n_features"] + 2 * len(widths) * max(widths) + 6 * p["sae_latents"]
-    return Estimate(2 * 4 * samples * per_sample, ("n_eval_batches", "batch_size", "n_features", "widths", "sae_latents"),
+    return MemoryEstimate(2 * 4 * samples * per_sample, ("n_eval_batches", "batch_size", "n_features", "widths", "sae_latents"),
                     "2 float copies of the held-out samples' features, every model's activations and the latents of the pair scored")  # fmt: skip
 
 
-def _interpretability(p: dict[str, Any]) -> Estimate:
+def _interpretability(p: dict[str, Any]) -> MemoryEstimate:
     deltas = [float(v) for v in p["deltas"].split(",")]
     cells = len(deltas) * len(p["rhos"].split(",")) * p["n_replicates"]
     per_cell = (p["n_train"] + p["n_eval"]) * (max(deltas) + 1) * p["n_features"]
-    return Estimate(4 * cells * per_cell, ("n_train", "n_features", "n_replicates", "deltas", "rhos"),
+    return MemoryEstimate(4 * cells * per_cell, ("n_train", "n_features", "n_replicates", "deltas", "rhos"),
                     "float samples and codes of every cell of the grid, held at once for the batched SAEs")  # fmt: skip
 
 
-ESTIMATES: dict[str, Callable[[dict[str, Any]], Estimate]] = {
+ESTIMATES: dict[str, Callable[[dict[str, Any]], MemoryEstimate]] = {
     "compressed_sensing": _compressed_sensing,
     "toy_alignment": _toy_alignment,
     "interpretability": _interpretability,
@@ -83,7 +83,7 @@ def available_memory() -> int:
     return int(psutil.virtual_memory().available)
 
 
-def check_memory(name: str, parameters: dict[str, Any], available: int | None = None) -> Estimate | None:
+def check_memory(name: str, parameters: dict[str, Any], available: int | None = None) -> MemoryEstimate | None:
     """Refuse a run whose estimated peak memory exceeds what the machine has available.
 
     Parameters
@@ -97,7 +97,7 @@ def check_memory(name: str, parameters: dict[str, Any], available: int | None = 
 
     Returns
     -------
-    Estimate or None
+    MemoryEstimate or None
         The estimate (None for a notebook without one).
 
     Raises

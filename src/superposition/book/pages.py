@@ -116,7 +116,7 @@ def _recorded(results: dict[str, dict[str, Any]], notebook: str, key: str) -> di
     return results.get(notebook, {}).get("results", {}).get(key)
 
 
-def _claim_value(entry: Any, check: Check | None, recorded: dict[str, Any] | None) -> str:
+def _claim_value(check: Check | None, recorded: dict[str, Any] | None) -> str:
     """This book's number with its interval and what varied."""
     if check is None or not check.recorded or recorded is None:
         return "not run"
@@ -246,7 +246,7 @@ def claims_page(results: dict[str, dict[str, Any]]) -> str:
         c = entry.claim
         check = by_key.get((entry.notebook, entry.key))
         recorded = _recorded(comparable, entry.notebook, entry.key)
-        value = _claim_value(entry, check, recorded)
+        value = _claim_value(check, recorded)
         if entry.kind == "trained" and entry.runs_interval is not None:
             value += f"; over {entry.runs} replicate runs: {_interval_text(entry.runs_interval)}"
         status = _status(check) if check else "not run at default parameters"

@@ -28,6 +28,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from .tolerances import band
+
 VERDICTS = ("holds", "fails", "inconclusive")
 _ONE_SIDED = re.compile(r"^\s*(<=|>=|<|>)\s*(-?[0-9.eE+-]+)\s*$")
 _WITHIN = re.compile(r"^\s*within\s*(?:±|\+-|\+/-)\s*([0-9.eE+-]+)\s*$")
@@ -141,26 +143,6 @@ def verdict(rule: Rule, low: float, high: float) -> str:
     return "fails" if not (at_low or at_high) else "inconclusive"
 
 
-def end_tolerance(value: float, atol: float, rtol: float = 0.0) -> float:
-    """How far a correct rerun may move one number: ``max(atol, rtol · |value|)``.
-
-    Parameters
-    ----------
-    value : float
-        The number.
-    atol : float
-        Absolute tolerance.
-    rtol : float
-        Relative tolerance.
-
-    Returns
-    -------
-    float
-        The tolerance.
-    """
-    return max(float(atol), float(rtol) * abs(float(value)))
-
-
 def reproducible_interval(low: float, high: float, atol: float, rtol: float = 0.0) -> tuple[float, float]:
     """The interval widened by each end's tolerance: every interval a correct rerun may give lies inside.
 
@@ -178,4 +160,4 @@ def reproducible_interval(low: float, high: float, atol: float, rtol: float = 0.
     low, high : float
         The widened bounds.
     """
-    return low - end_tolerance(low, atol, rtol), high + end_tolerance(high, atol, rtol)
+    return band(low, atol, rtol)[0], band(high, atol, rtol)[1]
