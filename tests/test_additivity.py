@@ -180,3 +180,22 @@ def test_summary_table_has_one_row_per_summary_and_refuses_unknown_columns():
     assert table.columns.tolist() == ["network", "layer", "gain", "p t-test"] and len(table) == 2
     with pytest.raises(ValueError, match="columns must be among"):
         additivity.summary_table({("net", "l1"): summary}, columns=("gain", "effect"))
+
+
+def test_mismatched_similarity_averages_the_composites_of_disjoint_pairs():
+    pairs = additivity.object_pairs(5)
+    matrix = np.random.default_rng(0).normal(size=(len(pairs), len(pairs)))
+    plain = []
+    for p, (i, j) in enumerate(pairs):
+        others = [q for q, (k, l) in enumerate(pairs) if not {i, j} & {k, l}]
+        plain.append(matrix[p, others].mean())
+    assert np.allclose(additivity.mismatched_similarity(matrix, pairs), plain)
+    # sums that equal their composites: the own similarity is 1 and the specific gain positive
+    rng = make_generator(0, 1)
+    objects = torch.randn(5, 16, generator=rng, dtype=torch.float64).numpy()
+    a, b = objects[pairs[:, 0]], objects[pairs[:, 1]]
+    scores = additivity.pair_scores(a, b, a + b, centred=True)
+    specific = scores.sum_similarity - additivity.mismatched_similarity(scores.similarity_matrix, pairs)
+    assert (specific > 0.5).all()
+    # with three objects every pair shares one with every other: no baseline
+    assert np.isnan(additivity.mismatched_similarity(np.eye(3), additivity.object_pairs(3))).all()

@@ -123,3 +123,39 @@ def test_certified_verdicts_are_exact(nonnegative):
             ref = basis_pursuit.basis_pursuit_reference(a[t].numpy(), (a[t] @ x0[t, :, p]).numpy(), nonnegative)
             ref_ok = np.linalg.norm(ref - x0[t, :, p].numpy()) < 1e-3 * np.linalg.norm(x0[t, :, p].numpy())
             assert ref_ok == bool(verdict.recovered[t, p]), (t, p)
+
+
+def _synthetic_diagram(n_features: int, offset: float, n_trials: int = 30, seed: int = 0) -> basis_pursuit.PhaseDiagram:
+    """A nonnegative diagram whose success steps at ``offset`` above the exact boundary in every row (a few random flips)."""
+    from superposition.science import theory
+
+    rng = np.random.default_rng(seed)
+    deltas = np.array([0.2, 0.5])
+    boundary = theory.l1_phase_transition(deltas, signed=False)[:, None, None] + offset
+    rhos = np.tile(np.linspace(0.05, 0.95, 19), (2, 1))
+    success = (rhos[:, :, None] < boundary) ^ (rng.random((2, 19, n_trials)) < 0.02)
+    return basis_pursuit.PhaseDiagram(deltas, rhos, success, np.zeros(success.shape), np.ones(success.shape, bool), n_features, True, 1e-3)
+
+
+def test_gap_scaling_orders_by_n_and_reads_the_gap_change_against_plain_arithmetic():
+    from superposition.science import theory
+
+    diagrams = [_synthetic_diagram(400, 0.02, seed=1), _synthetic_diagram(100, 0.12, seed=2), _synthetic_diagram(200, 0.07, seed=3)]
+    scaling = basis_pursuit.gap_scaling(diagrams, n_boot=200, seed=0)
+    assert scaling.sizes.tolist() == [100, 200, 400]
+    for n, gap, draws in zip(scaling.sizes, scaling.gaps, scaling.draws):
+        d = next(d for d in diagrams if d.n_features == n)
+        exact = theory.l1_phase_transition(d.deltas, signed=False)
+        assert gap == pytest.approx(np.nanmax(np.abs(basis_pursuit.fit_transition(d.rhos, d.success) - exact)))
+        assert draws.shape == (200,)
+    change = scaling.change()
+    assert change.value == pytest.approx(scaling.gaps[-1] - scaling.gaps[0]) and change.high < 0, "a boundary that moves onto the curve shrinks"
+    scaled = scaling.scaled_gap_max()
+    assert scaled.value == pytest.approx(np.max(scaling.gaps * np.sqrt([100, 200, 400])))
+    assert scaled.low <= scaled.value <= scaled.high
+    assert scaling.slope() < 0
+    with pytest.raises(ValueError, match="signed"):
+        basis_pursuit.gap_scaling([diagrams[0], basis_pursuit.PhaseDiagram(**{**diagrams[1].__dict__, "nonnegative": False})])
+    # a boundary stuck off the curve does not shrink
+    stuck = basis_pursuit.gap_scaling([_synthetic_diagram(n, 0.1, seed=n) for n in (100, 400)], n_boot=200)
+    assert stuck.change().low <= 0 <= stuck.change().high and abs(stuck.change().value) < 0.02

@@ -94,3 +94,36 @@ def test_bootstrap_and_permutation_gap_against_plain_versions():
     null = np.array([pooled[p][:8].mean() - pooled[p][8:].mean() for p in perms])
     expected = (1 + np.sum(np.abs(null) >= abs(x.mean() - y.mean()) - 1e-12)) / 301
     assert intrusion.permutation_gap_test(x, y, n_perm=300, seed=0) == pytest.approx(expected)
+
+
+def test_repeated_draws_test_the_same_units_and_unit_accuracy_averages_them():
+    vectors, sparse, labels = _clustered(n_clusters=8)
+    rank = np.arange(len(labels))
+    draws = intrusion.repeated_intrusion_sets(sparse, rank, n_top=5, n_draws=4, seed=3)
+    assert len(draws) == 4 and all((d.units == draws[0].units).all() for d in draws)
+    assert any((d.words != draws[0].words).any() for d in draws[1:]), "the intruders are redrawn"
+    for d in draws:  # the top words do not depend on the draw
+        tops = [set(np.delete(w, p)) for w, p in zip(d.words, d.intruder_position)]
+        assert tops == [set(np.delete(w, p)) for w, p in zip(draws[0].words, draws[0].intruder_position)]
+    plain = np.mean([intrusion.odd_one_out(vectors, d.words) == d.intruder_position for d in draws], axis=0)
+    assert np.array_equal(intrusion.unit_accuracy(vectors, draws), plain)
+    assert np.allclose(intrusion.unit_accuracy(vectors, draws), 1.0), "a clustered code is found in every draw"
+
+
+def test_other_unit_null_mixes_top_words_and_falls_to_chance_on_a_clustered_code():
+    vectors, sparse, labels = _clustered(n_clusters=8)
+    rank = np.arange(len(labels))
+    draws = intrusion.repeated_intrusion_sets(sparse, rank, n_top=5, n_draws=6, seed=0)
+    nulls = [intrusion.other_unit_sets(d, seed=j) for j, d in enumerate(draws)]
+    for d, n in zip(draws, nulls):
+        assert (n.intruder_position == d.intruder_position).all() and (n.units == d.units).all()
+        rows = np.arange(len(d.units))
+        assert (n.words[rows, n.intruder_position] == d.words[rows, d.intruder_position]).all(), "the intruder is kept"
+        for i, (words, position) in enumerate(zip(n.words, n.intruder_position)):
+            donors = labels[np.delete(words, position)]
+            assert len(set(donors)) == 5 and i not in set(donors), "each top word from a different other unit"
+    # the judge found every intruder of the clustered code; without a unit's coherence it is near chance
+    assert intrusion.unit_accuracy(vectors, nulls).mean() < 0.5
+    assert intrusion.unit_accuracy(vectors, draws).mean() == 1.0
+    few = intrusion.IntrusionSets(draws[0].words[:3], draws[0].intruder_position[:3], draws[0].units[:3])
+    assert len(intrusion.other_unit_sets(few).units) == 0, "too few units for a null"

@@ -21,7 +21,7 @@ def test_a_product_of_sizes_in_range_is_refused_by_name_before_any_kernel_starts
         raise AssertionError("a kernel was started")
 
     monkeypatch.setattr(papermill, "execute_notebook", no_kernel)
-    with pytest.raises(ParameterError, match=r"parameters n_features = 20000, n_trials = 10000 need about [0-9,.]+ GiB of memory at peak .* GiB available"):
+    with pytest.raises(ParameterError, match=r"parameters n_features = 20000, scaling_sizes = '100,200,400', n_trials = 10000 need about [0-9,.]+ GiB of memory at peak .* GiB available"):
         pipeline.execute("compressed_sensing", "default", {"n_features": 20000, "n_trials": 10000}, output_dir=tmp_path)
     assert not (tmp_path / "results").exists()
 

@@ -43,3 +43,24 @@ def test_bad_settings_are_rejected(patch):
         synthetic_brain.simulate_voxels(features, patch, snr_range=(2.0, 1.0))
     with pytest.raises(ValueError, match="never vary"):
         synthetic_brain.simulate_voxels(np.zeros((50, 5)), patch)
+
+
+def test_thresholded_features_are_sparse_nonlinear_and_seeded():
+    units = np.random.default_rng(0).normal(size=(2000, 16))
+    features = synthetic_brain.thresholded_features(units, 64, 0.05, seed=3)
+    assert features.shape == (2000, 64) and (features >= 0).all()
+    assert np.allclose((features > 0).mean(axis=0), 0.05, atol=0.002), "each feature active on the asked share"
+    assert np.array_equal(features, synthetic_brain.thresholded_features(units, 64, 0.05, seed=3))
+    assert not np.array_equal(features, synthetic_brain.thresholded_features(units, 64, 0.05, seed=4))
+    with pytest.raises(ValueError, match="active_share"):
+        synthetic_brain.thresholded_features(units, 64, 1.0)
+
+
+def test_dense_voxels_read_every_unit_with_weights_of_one_size():
+    units = np.random.default_rng(1).normal(size=(500, 12))
+    units[:, 3] = 0.0  # a unit that never varies is dropped
+    brain = synthetic_brain.dense_voxels(units, synthetic_brain.visual_patch(40), seed=2)
+    assert brain.weights.shape == (11, 40) and (brain.weights != 0).all(), "every varying unit read by every voxel"
+    magnitude = np.abs(brain.weights) / np.abs(brain.weights).max(axis=0)
+    assert magnitude.min() > 0.99, "a dense mixture: weights of nearly equal size, random signs"
+    assert brain.betas.shape == (500, 40)

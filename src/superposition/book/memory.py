@@ -41,8 +41,9 @@ class MemoryEstimate:
 
 
 def _compressed_sensing(p: dict[str, Any]) -> MemoryEstimate:
-    n, trials = p["n_features"], p["n_trials"]
-    return MemoryEstimate(3 * 8 * trials * n * n, ("n_features", "n_trials"), "3 arrays of n_trials x n_features^2 doubles per row of the diagram")
+    n, trials = max([p["n_features"], *parse_integers(p["scaling_sizes"])]), p["n_trials"]
+    return MemoryEstimate(3 * 8 * trials * n * n, ("n_features", "scaling_sizes", "n_trials"),
+                          "3 arrays of n_trials x N^2 doubles per row of the diagram, N the largest code length")  # fmt: skip
 
 
 def _toy_alignment(p: dict[str, Any]) -> MemoryEstimate:

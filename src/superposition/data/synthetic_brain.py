@@ -22,6 +22,13 @@ import numpy as np
 from .nsd import noise_ceiling
 
 RING_NAMES = ("ring 1 (pole)", "ring 2", "ring 3")
+WORLDS = ("thresholded", "sae_codes", "dense")
+"""The simulated worlds of the DNN→brain chapter, by what the voxels read from the held-out network:
+``thresholded``, sparse rectified random projections of its units (:func:`thresholded_features`:
+sparse and nonlinear, and not made by an SAE); ``sae_codes``, a TopK SAE's codes of its units
+(the recipe under test, so favourable to SAEs by construction); ``dense``, dense linear
+mixtures of its units (:func:`dense_voxels`: the null, where sparse latents have nothing to
+find)."""
 
 
 @dataclass(frozen=True)
@@ -186,3 +193,71 @@ def simulate_voxels(
         noise_ceiling=noise_ceiling(ncsnr, np.full(n_images, n_trials)),
         patch=patch,
     )
+
+
+def thresholded_features(units: np.ndarray, n_features: int, active_share: float, seed: int = 0) -> np.ndarray:
+    """Sparse nonlinear features of ``units`` that no SAE made: rectified random projections.
+
+    The units are standardised; feature ``j`` is ``max(0, w_j . u - t_j)`` for a Gaussian
+    direction ``w_j`` and ``t_j`` the ``1 - active_share`` quantile of ``w_j . u`` over the rows,
+    so each feature is active on about ``active_share`` of the images. A ground truth for a
+    simulated brain that is sparse and nonlinear in the network's units, without being the codes
+    of the sparse autoencoder whose benefit is under test.
+
+    Parameters
+    ----------
+    units : (n_images, n_units) numpy.ndarray
+        A network's activations.
+    n_features : int
+        Features to make.
+    active_share : float
+        Share of images on which each feature is active, in (0, 1).
+    seed : int
+        Seed of the directions.
+
+    Returns
+    -------
+    (n_images, n_features) numpy.ndarray
+        The features, nonnegative.
+    """
+    units = np.asarray(units, dtype=np.float64)
+    if not 0 < active_share < 1 or n_features < 1:
+        raise ValueError(f"need n_features >= 1 and 0 < active_share < 1; got {n_features}, {active_share}")
+    scale = units.std(axis=0)
+    standard = np.where(scale > 0, (units - units.mean(axis=0)) / np.where(scale > 0, scale, 1.0), 0.0)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 15]))
+    projections = standard @ rng.standard_normal((units.shape[1], n_features))
+    return np.maximum(projections - np.quantile(projections, 1 - active_share, axis=0), 0.0)
+
+
+def dense_voxels(
+    units: np.ndarray, patch: Patch, snr_range: tuple[float, float] = (0.2, 2.0), n_trials: int = 3, seed: int = 0
+) -> SyntheticBrain:
+    """The dense null: every voxel reads a dense random mixture of all of a network's units.
+
+    :func:`simulate_voxels` with every unit read by every voxel and a read-out width far wider
+    than the patch (weights of random sign and nearly equal size), on the standardised units.
+
+    Parameters
+    ----------
+    units : (n_images, n_units) numpy.ndarray
+        A network's activations (units that never vary are dropped).
+    patch : Patch
+        The voxels' vertices.
+    snr_range : (2,) tuple of float
+        Range of ``ncsnr``.
+    n_trials : int
+        Trials per image.
+    seed : int
+        Seed of the simulation.
+
+    Returns
+    -------
+    SyntheticBrain
+        The simulated voxels; ``weights`` are over the varying units.
+    """
+    units = np.asarray(units, dtype=np.float64)
+    varying = units[:, units.std(axis=0) > 0]
+    standard = (varying - varying.mean(axis=0)) / varying.std(axis=0)
+    return simulate_voxels(standard, patch, features_per_voxel=standard.shape[1], snr_range=snr_range, n_trials=n_trials, spread=100.0, seed=seed)
+

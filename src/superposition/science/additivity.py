@@ -125,6 +125,33 @@ def pair_scores(a: np.ndarray, b: np.ndarray, ab: np.ndarray, centred: bool = Fa
     return PairScores(own.numpy().copy(), baseline.numpy(), rank.numpy(), matrix.numpy())
 
 
+def mismatched_similarity(similarity_matrix: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """The mismatched-composite baseline: per pair, the mean similarity of its sum to composites of other objects.
+
+    For pair ``p`` with objects ``(i, j)``, the mean of ``cs(a[p] + b[p], ab[q])`` over the pairs ``q``
+    that share no object with ``p``. A sum that is close to its own composite only because every
+    composite is alike scores as high here as on its own composite.
+
+    Parameters
+    ----------
+    similarity_matrix : (n_pairs, n_pairs) numpy.ndarray
+        ``cs(a[p] + b[p], ab[q])`` (:attr:`PairScores.similarity_matrix`).
+    pairs : (n_pairs, 2) numpy.ndarray
+        Object ids of each pair.
+
+    Returns
+    -------
+    (n_pairs,) numpy.ndarray
+        The mean similarity to the disjoint pairs' composites (NaN for a pair that every other pair touches).
+    """
+    pairs = np.asarray(pairs)
+    shares = (pairs[:, None, :, None] == pairs[None, :, None, :]).any(axis=(2, 3))  # (n_pairs, n_pairs), True on the diagonal
+    disjoint = ~shares
+    counts = disjoint.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, (np.asarray(similarity_matrix) * disjoint).sum(axis=1) / counts, np.nan)
+
+
 def object_bootstrap_means(values: np.ndarray, pairs: np.ndarray, n_boot: int = 2000, seed: int = 0) -> np.ndarray:
     """Bootstrap distribution of the mean of ``values`` over pairs, resampling objects.
 

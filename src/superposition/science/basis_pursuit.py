@@ -9,7 +9,7 @@ matrix products. It handles signed codes (``min ||x||_1 s.t. A x = y``) and nonn
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from ..metrics.intervals import Estimate, percentile_estimate
 from ..runtime import make_generator, progress
 from .certificates import DualCertificates, better_feasible_point
+from .theory import l1_phase_transition
 
 
 @dataclass(frozen=True)
@@ -734,10 +735,10 @@ def fit_transition(rhos: NDArray[np.float64], success: NDArray[np.bool_], n_newt
     return np.where(any_success & any_failure, boundary, np.nan)
 
 
-def transition_gap_estimate(
+def transition_gap_draws(
     rhos: NDArray[np.float64], success: NDArray[np.bool_], exact: NDArray[np.float64], n_boot: int = 500, seed: int = 0
-) -> Estimate:
-    """The largest distance over delta between the fitted 50% boundary and the exact one, with a bootstrap over trials.
+) -> tuple[float, NDArray[np.float64]]:
+    """The largest distance over delta between the fitted 50% boundary and the exact one, and its bootstrap draws.
 
     Each bootstrap draw resamples the trials of every row with replacement (a trial keeps its
     successes at every rho, since its matrix is shared along the row), refits every row's
@@ -758,18 +759,119 @@ def transition_gap_estimate(
 
     Returns
     -------
-    Estimate
-        ``max |boundary - exact|`` over the rows (NaN rows ignored) with its 95 % percentile interval.
+    gap : float
+        ``max |boundary - exact|`` over the rows (NaN rows ignored).
+    draws : (n_boot,) numpy.ndarray
+        The same statistic on each bootstrap draw (NaN where every row of a draw is NaN).
     """
     rhos, success, exact = np.asarray(rhos, dtype=np.float64), np.asarray(success, dtype=bool), np.asarray(exact, dtype=np.float64)
     n_delta, n_rho, n_trials = success.shape
-    gap = np.nanmax(np.abs(fit_transition(rhos, success) - exact))
+    gap = float(np.nanmax(np.abs(fit_transition(rhos, success) - exact)))
     g = make_generator(seed, 98)
     draws = torch.randint(0, n_trials, (n_boot, n_delta, n_trials), generator=g).numpy()
     resampled = np.take_along_axis(success[None], draws[:, :, None, :].repeat(n_rho, axis=2), axis=3)  # (n_boot, n_delta, n_rho, n_trials)
     boundaries = fit_transition(np.tile(rhos, (n_boot, 1)), resampled.reshape(n_boot * n_delta, n_rho, n_trials)).reshape(n_boot, n_delta)
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a draw whose rows are all NaN gives NaN, dropped below
+        warnings.simplefilter("ignore", RuntimeWarning)  # a draw whose rows are all NaN gives NaN, dropped by the callers
         gaps = np.nanmax(np.abs(boundaries - exact[None]), axis=1)
-    over = f"{n_trials} trials per cell, {n_delta} rows, bootstrap"
-    return percentile_estimate(float(gap), gaps, n_trials, over)
+    return gap, gaps
+
+
+def transition_gap_estimate(
+    rhos: NDArray[np.float64], success: NDArray[np.bool_], exact: NDArray[np.float64], n_boot: int = 500, seed: int = 0
+) -> Estimate:
+    """The largest boundary gap of :func:`transition_gap_draws` with its 95 % percentile interval.
+
+    Parameters
+    ----------
+    rhos : (n_delta, n_rho) numpy.ndarray
+        The rho of each cell.
+    success : (n_delta, n_rho, n_trials) numpy.ndarray
+        Boolean success of each trial.
+    exact : (n_delta,) numpy.ndarray
+        The exact boundary rho*(delta) of each row.
+    n_boot : int
+        Bootstrap draws.
+    seed : int
+        Seed of the draws.
+
+    Returns
+    -------
+    Estimate
+        ``max |boundary - exact|`` over the rows with its 95 % percentile interval over trials.
+    """
+    n_delta, _, n_trials = np.shape(success)
+    gap, gaps = transition_gap_draws(rhos, success, exact, n_boot, seed)
+    return percentile_estimate(gap, gaps, n_trials, f"{n_trials} trials per cell, {n_delta} rows, bootstrap")
+
+
+@dataclass(frozen=True)
+class GapScaling:
+    """How the largest boundary gap moves with the code length N (one diagram per N).
+
+    Attributes
+    ----------
+    sizes : (n_sizes,) numpy.ndarray
+        The code lengths N, increasing.
+    gaps : (n_sizes,) numpy.ndarray
+        The largest gap ``max_delta |boundary - rho*|`` at each N.
+    draws : (n_sizes, n_boot) numpy.ndarray
+        Bootstrap draws of each gap (independent problems and resamples per N).
+    """
+
+    sizes: NDArray[np.int64]
+    gaps: NDArray[np.float64]
+    draws: NDArray[np.float64]
+
+    def change(self) -> Estimate:
+        """The gap at the largest N minus the gap at the smallest N, with a percentile interval.
+
+        The draws at the two sizes are independent, so their differences, paired by index, are
+        draws of the difference.
+        """
+        value = float(self.gaps[-1] - self.gaps[0])
+        draws = self.draws[-1] - self.draws[0]
+        over = f"bootstrap over trials at N = {int(self.sizes[0])} and N = {int(self.sizes[-1])}"
+        return percentile_estimate(value, draws[np.isfinite(draws)], self.draws.shape[1], over)
+
+    def scaled_gap_max(self) -> Estimate:
+        """The largest gap in units of the finite-size scale, ``max_N gap(N) sqrt(N)``, with a percentile interval."""
+        root = np.sqrt(self.sizes.astype(np.float64))
+        draws = np.max(self.draws * root[:, None], axis=0)
+        over = f"bootstrap over trials at each N in {[int(n) for n in self.sizes]}"
+        return percentile_estimate(float(np.max(self.gaps * root)), draws[np.isfinite(draws)], self.draws.shape[1], over)
+
+    def slope(self) -> float:
+        """Least-squares slope of log gap against log N (-1/2 for a gap that shrinks like the finite-size scale)."""
+        return float(np.polyfit(np.log(self.sizes.astype(np.float64)), np.log(self.gaps), 1)[0])
+
+
+def gap_scaling(diagrams: Sequence[PhaseDiagram], n_boot: int = 500, seed: int = 0) -> GapScaling:
+    """The largest gap of each diagram's boundary to the exact l1 transition, and its bootstrap draws, ordered by N.
+
+    The exact boundary is :func:`superposition.science.theory.l1_phase_transition` for the
+    diagrams' sign.
+
+    Parameters
+    ----------
+    diagrams : sequence of PhaseDiagram
+        One diagram per code length N, all of one sign.
+    n_boot : int
+        Bootstrap draws per diagram.
+    seed : int
+        Seed of the draws.
+
+    Returns
+    -------
+    GapScaling
+        Sizes, gaps and draws in increasing N.
+    """
+    ordered = sorted(diagrams, key=lambda d: d.n_features)
+    if len({d.nonnegative for d in ordered}) != 1:
+        raise ValueError("the diagrams of a gap scaling must all be signed or all nonnegative")
+    results = [transition_gap_draws(d.rhos, d.success, l1_phase_transition(d.deltas, signed=not d.nonnegative), n_boot, seed) for d in ordered]
+    return GapScaling(
+        sizes=np.array([d.n_features for d in ordered], dtype=np.int64),
+        gaps=np.array([gap for gap, _ in results]),
+        draws=np.stack([draws for _, draws in results]),
+    )

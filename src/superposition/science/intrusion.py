@@ -152,6 +152,88 @@ def intrusion_sets(
     return IntrusionSets(np.array(sets, dtype=np.int64), np.array(positions), np.array(units))
 
 
+def repeated_intrusion_sets(
+    acts: np.ndarray, frequency_rank: np.ndarray | None, n_top: int = 5, n_draws: int = 10, seed: int = 0
+) -> list[IntrusionSets]:
+    """``n_draws`` independent intruder draws for every testable unit (:func:`intrusion_sets` with seeds ``seed + draw``).
+
+    The top words and the testable units do not depend on the draw; only the intruder and its
+    position do, so every draw tests the same units in the same order.
+
+    Parameters
+    ----------
+    acts : (n_words, n_units) numpy.ndarray
+        Unit activations (already oriented).
+    frequency_rank : (n_words,) numpy.ndarray or None
+        Each word's frequency rank, or None for items without a frequency.
+    n_top : int
+        Top words per set.
+    n_draws : int
+        Intruder draws per unit.
+    seed : int
+        Seed of the first draw.
+
+    Returns
+    -------
+    list of IntrusionSets
+        One per draw, each with the same ``units``.
+    """
+    return [intrusion_sets(acts, frequency_rank, n_top, seed=seed + draw) for draw in range(n_draws)]
+
+
+def other_unit_sets(sets: IntrusionSets, seed: int = 0) -> IntrusionSets:
+    """The other-units null: each unit's top words replaced by top words of other units.
+
+    Set ``i`` keeps its intruder and the intruder's position; each of its ``n_top`` other places
+    takes a random top word from a different, randomly chosen other unit. The words keep the
+    distribution of top words, but no unit's coherence: a judge that finds the intruder here
+    does so from something other than what a unit's top words share.
+
+    Parameters
+    ----------
+    sets : IntrusionSets
+        The sets of one basis (at least ``n_top + 1`` units).
+    seed : int
+        Seed of the draws.
+
+    Returns
+    -------
+    IntrusionSets
+        Same units, intruders and positions; mixed top words. Empty when there are too few units.
+    """
+    n_units, size = sets.words.shape
+    n_top = size - 1
+    if n_units < n_top + 1:
+        return IntrusionSets(np.empty((0, size), dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 96]))
+    top_words = np.stack([np.delete(row, p) for row, p in zip(sets.words, sets.intruder_position)])  # (n_units, n_top)
+    words = sets.words.copy()
+    for i in range(n_units):
+        donors = rng.choice(np.delete(np.arange(n_units), i), size=n_top, replace=False)
+        mixed = top_words[donors, rng.integers(n_top, size=n_top)]
+        words[i] = np.insert(mixed, sets.intruder_position[i], sets.words[i, sets.intruder_position[i]])
+    return IntrusionSets(words, sets.intruder_position.copy(), sets.units.copy())
+
+
+def unit_accuracy(embeddings: np.ndarray, draws: list[IntrusionSets]) -> np.ndarray:
+    """Each unit's share of draws in which the odd-one-out judge finds the intruder.
+
+    Parameters
+    ----------
+    embeddings : (n_words, dim) numpy.ndarray
+        The judge's embedding of every word.
+    draws : list of IntrusionSets
+        Draws over the same units (:func:`repeated_intrusion_sets`).
+
+    Returns
+    -------
+    (n_units,) numpy.ndarray
+        Accuracy per unit, in steps of ``1 / len(draws)``.
+    """
+    correct = [odd_one_out(embeddings, s.words) == s.intruder_position for s in draws]
+    return np.mean(correct, axis=0)
+
+
 def random_sets(n_words: int, n_sets: int, n_top: int = 5, seed: int = 0) -> IntrusionSets:
     """The null control: sets of distinct random words, one of them called the intruder at random.
 
