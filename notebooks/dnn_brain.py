@@ -347,7 +347,7 @@ if brain == "synthetic":
         errors = [[row["change"].value - row["change"].low for row in world_rows], [row["change"].high - row["change"].value for row in world_rows]] if column == "change" else None
         ax.bar(x + offset, values, 0.27, yerr=errors, capsize=3, color=color, label=label)
     ax.axhline(0, color="black", lw=0.7)
-    ax.set_xticks(x, ["thresholded (sparse)", "SAE codes (favourable)", "dense (null)"])
+    ax.set_xticks(x, ["thresholded\n(sparse)", "SAE codes\n(favourable)", "dense\n(null)"])
     ax.set(ylabel="change of mean voxel r vs neurons", title="what each read-out gains over the neurons, per simulated world")
     ax.legend(fontsize=7)
     run.figure("fig_brain_worlds", fig)

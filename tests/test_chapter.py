@@ -4,10 +4,11 @@ import pytest
 import torch
 
 from superposition.book.chapter import open_chapter, shared_rule
-from superposition.book.params import ParameterError, integer, read_parameters
+from superposition.book.params import ParameterError, integer, integer_list, read_parameters
 from superposition.io import notebook_path
 
-RULES = {"n_features": integer(20, 20_000), "n_delta": integer(2, 200), "n_rho": integer(2, 200), "n_trials": integer(1, 10_000), "max_iter": integer(10, 1_000_000), "n_boot": integer(50, 100_000)}
+RULES = {"n_features": integer(20, 20_000), "n_delta": integer(2, 200), "n_rho": integer(2, 200), "n_trials": integer(1, 10_000), "max_iter": integer(10, 1_000_000), "n_boot": integer(50, 100_000),
+         "scaling_sizes": integer_list(20, 20_000)}  # fmt: skip
 
 
 def _defaults(name: str) -> dict:
