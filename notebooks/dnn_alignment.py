@@ -38,7 +38,9 @@ images = "fashion_mnist"  # image source: fashion_mnist (embedded) or folder (im
 image_dir = "none"  # for the folder image source, a folder of JPEG or PNG images such as the ImageNet validation set (the first n_sae_images train the SAEs, the next n_eval_images evaluate)
 n_sae_images = 10000  # images whose activations train the SAEs (Fashion-MNIST training split)
 n_eval_images = 5000  # held-out images the alignment metrics use (Fashion-MNIST test split)
-pair_networks = "small_cnn"  # the same-architecture pair: small_cnn (two seeds trained here) or resnet50 (torchvision V1 and V2)
+pair_networks = "small_cnn"  # the same-architecture pair: small_cnn (two seeds trained here) or resnet50 (torchvision's V1 and V2 training recipes, not two seeds, unless checkpoints are given)
+checkpoint_source = "none"  # resnet50 pair: a ResNet-50 checkpoint file (a state dict) for the source, with checkpoint_target a real seed pair ('none': torchvision's V1 recipe)
+checkpoint_target = "none"  # resnet50 pair: the target's checkpoint file ('none': torchvision's V2 recipe)
 source_seed = 0  # seed of the source small CNN
 target_seed = 1  # seed of the target small CNN
 cnn_channels = "16,32,64"  # channels of the small CNN's three blocks
@@ -87,6 +89,8 @@ chapter = open_chapter(
         "n_sae_images": integer(128, 1_300_000),
         "n_eval_images": integer(100, 1_000_000),
         "pair_networks": one_of("small_cnn", "resnet50"),
+        "checkpoint_source": text(),
+        "checkpoint_target": text(),
         "cnn_channels": integer_list(1, 1024),
         "cnn_epochs": integer(1, 1000),
         "n_cnn_images": integer(256, image_sets.FASHION_MNIST_TRAIN_SIZE),
@@ -122,10 +126,16 @@ if pair_networks == "small_cnn" and images != "fashion_mnist":
     raise ValueError("parameter 'pair_networks' = 'small_cnn' needs images = 'fashion_mnist' (the CNNs are trained on it)")
 if pair_networks == "small_cnn" and source_seed == target_seed:
     raise ValueError("parameters 'source_seed' and 'target_seed' must differ")
+if (checkpoint_source == "none") != (checkpoint_target == "none") or (checkpoint_source != "none" and pair_networks != "resnet50"):
+    raise ValueError("parameters 'checkpoint_source' and 'checkpoint_target' are given together, with pair_networks = 'resnet50'; "
+                     f"got {checkpoint_source!r}, {checkpoint_target!r} with {pair_networks!r}")  # fmt: skip
 
 # %% tags=["hide-input"]
 if images == "folder":
     image_sets.check_image_folder(image_dir, "image_dir")
+checkpoints = {} if checkpoint_source == "none" else {  # read (and checked) before any computation
+    f"ResNet-50 checkpoint {role}": pretrained.load_checkpoint("resnet50-imagenet1k-v1", path, input_size, f"checkpoint_{role}") for role, path in (("source", checkpoint_source), ("target", checkpoint_target))
+}  # fmt: skip
 pair_architecture = cnn.init_cnn(cnn.CnnConfig(channels=channels), 0) if pair_networks == "small_cnn" else pretrained.load_random_twin("resnet50-imagenet1k-v1", input_size)[0]
 activations.check_layers(pair_architecture, {"early_layer": early_layer, "late_layer": late_layer}, pair_networks)
 activations.check_layers(pretrained.load_random_twin(cross_network, input_size)[0], {"cross_layer": cross_layer}, cross_network)
@@ -166,6 +176,18 @@ if pair_networks == "small_cnn":
     histories = {seed: history for seed, (_, history) in trained.items()}
     source_name, target_name = f"CNN seed {source_seed}", f"CNN seed {target_seed}"
     run.record("cnn_test_accuracy", [histories[s].test_accuracy for s in (source_seed, target_seed)], "Fashion-MNIST test accuracy of the source and target CNNs")
+elif checkpoints:  # a real seed pair: two checkpoints of one architecture
+    networks.update({name: (net, preprocess, readout) for name, (net, preprocess) in checkpoints.items()})
+    source_name, target_name = list(checkpoints)
+else:  # torchvision's two ResNet-50 releases: two training recipes, the public stand-in for a seed pair
+    for name in ("resnet50-imagenet1k-v1", "resnet50-imagenet1k-v2"):
+        net, preprocess = pretrained.load_network(name, input_size)
+        networks[name] = (net, preprocess, readout)
+    source_name, target_name = "resnet50-imagenet1k-v1", "resnet50-imagenet1k-v2"
+cross_module, cross_preprocess = pretrained.load_network(cross_network, input_size, seed=sae_seed)
+
+# %%
+if pair_networks == "small_cnn":
     fig, axes = plots.new_figure(n_cols=2, width=4.2, height=3.0)
     for (seed, history), color in zip(histories.items(), plots.PALETTE):
         axes[0].plot(history.steps, history.train_loss, color=color, lw=1, label=f"seed {seed}")
@@ -174,15 +196,7 @@ if pair_networks == "small_cnn":
     axes[1].bar([f"seed {s}" for s in histories], [h.test_accuracy for h in histories.values()], color=plots.PALETTE[:2])
     axes[1].set(ylabel="test accuracy", ylim=(0, 1), title="Fashion-MNIST test split")
     run.figure("fig_dnn_networks", fig)
-else:
-    for name in ("resnet50-imagenet1k-v1", "resnet50-imagenet1k-v2"):
-        net, preprocess = pretrained.load_network(name, input_size)
-        networks[name] = (net, preprocess, readout)
-    source_name, target_name = "resnet50-imagenet1k-v1", "resnet50-imagenet1k-v2"
-cross_module, cross_preprocess = pretrained.load_network(cross_network, input_size, seed=sae_seed)
-
-# %%
-networks[cross_network] = (cross_module, cross_preprocess, "cls" if cross_network.startswith("vit") else readout)
+networks[cross_network] = (cross_module, cross_preprocess, "cls" if pretrained.has_class_token(cross_network) else readout)
 
 # %% [markdown]
 # ```{glue:figure} fig_dnn_networks

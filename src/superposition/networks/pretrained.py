@@ -172,3 +172,56 @@ def load_random_twin(name: str, input_size: int = 224, seed: int = 0) -> tuple[t
         torch.manual_seed(int(make_generator(seed, 11).initial_seed()))
         net = _torchvision_architecture(name)
     return net.eval(), Preprocess(size=input_size, channels=3)
+
+
+def load_checkpoint(architecture: str, path: str, input_size: int = 224, parameter: str = "checkpoint") -> tuple[torch.nn.Module, Preprocess]:
+    """The architecture of network ``architecture`` with the weights of a user's checkpoint, in eval mode.
+
+    For a seed pair the papers trained themselves (two checkpoints of one architecture), where the
+    public releases offer only one checkpoint per training recipe.
+
+    Parameters
+    ----------
+    architecture : str
+        One of :data:`NETWORKS`; its architecture (with random weights) receives the checkpoint.
+    path : str
+        A file saved by ``torch.save`` holding a state dict (or a dict with a ``"state_dict"`` or
+        ``"model"`` entry, as training scripts often save), keys optionally prefixed ``module.``.
+    input_size : int
+        Input side in pixels.
+    parameter : str
+        The parameter that named the file, for the error message.
+
+    Returns
+    -------
+    net : torch.nn.Module
+        The network.
+    preprocess : Preprocess
+        Its preprocessing.
+
+    Raises
+    ------
+    ValueError
+        Naming ``parameter``, when the file is missing, cannot be read, or does not fit the architecture.
+    """
+    from pathlib import Path
+
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise ValueError(f"parameter {parameter!r}: no checkpoint file at {str(file)!r}")
+    try:
+        state = torch.load(file, map_location="cpu", weights_only=True)
+    except Exception as error:  # noqa: BLE001 - any unreadable file is the same user error
+        raise ValueError(f"parameter {parameter!r}: {str(file)!r} is not a torch checkpoint ({error})") from error
+    if isinstance(state, dict):
+        state = state.get("state_dict", state.get("model", state))
+    if not isinstance(state, dict):
+        raise ValueError(f"parameter {parameter!r}: {str(file)!r} holds no state dict")
+    state = {key.removeprefix("module."): value for key, value in state.items()}
+    net, preprocess = load_random_twin(architecture, input_size)
+    try:
+        net.load_state_dict(state)
+    except RuntimeError as error:
+        raise ValueError(f"parameter {parameter!r}: {str(file)!r} does not fit the {architecture} architecture ({str(error).splitlines()[0]})") from error
+    return net.eval(), preprocess
+
