@@ -36,6 +36,7 @@
 profile = "default"  # parameter profile: default, smoke or paper
 images = "fashion_mnist"  # image source: fashion_mnist (embedded) or folder (image_dir)
 image_dir = "none"  # for the folder image source, a folder of JPEG or PNG images such as the ImageNet validation set (the first n_sae_images train the SAEs, the next n_eval_images evaluate)
+eval_image_dir = "none"  # for the folder image source, a second folder whose first n_eval_images evaluate (e.g. ImageNet validation, with image_dir its training set); 'none': image_dir after the SAE images
 n_sae_images = 10000  # images whose activations train the SAEs (Fashion-MNIST training split)
 n_eval_images = 5000  # held-out images the alignment metrics use (Fashion-MNIST test split)
 pair_networks = "small_cnn"  # the same-architecture pair: small_cnn (two seeds trained here) or resnet50 (torchvision's V1 and V2 training recipes, not two seeds, unless checkpoints are given)
@@ -86,6 +87,7 @@ chapter = open_chapter(
     {
         "images": one_of("fashion_mnist", "folder"),
         "image_dir": text(),
+        "eval_image_dir": text(),
         "n_sae_images": integer(128, 1_300_000),
         "n_eval_images": integer(100, 1_000_000),
         "pair_networks": one_of("small_cnn", "resnet50"),
@@ -133,6 +135,8 @@ if (checkpoint_source == "none") != (checkpoint_target == "none") or (checkpoint
 # %% tags=["hide-input"]
 if images == "folder":
     image_sets.check_image_folder(image_dir, "image_dir")
+if images == "folder" and eval_image_dir != "none":
+    image_sets.check_image_folder(eval_image_dir, "eval_image_dir")
 checkpoints = {} if checkpoint_source == "none" else {  # read (and checked) before any computation
     f"ResNet-50 checkpoint {role}": pretrained.load_checkpoint("resnet50-imagenet1k-v1", path, input_size, f"checkpoint_{role}") for role, path in (("source", checkpoint_source), ("target", checkpoint_target))
 }  # fmt: skip
@@ -161,6 +165,8 @@ if images == "fashion_mnist":
     train_images, _ = image_sets.fashion_mnist("train")
     test_images, _ = image_sets.fashion_mnist("test")
     sae_images, eval_images = train_images[:n_sae_images], test_images[:n_eval_images]
+elif eval_image_dir != "none":  # the SAEs train on one folder (a training set), the scores use another (a validation set)
+    sae_images, eval_images = image_sets.image_folder(image_dir, n_sae_images, input_size), image_sets.image_folder(eval_image_dir, n_eval_images, input_size)
 else:
     folder_images = image_sets.image_folder(image_dir, n_sae_images + n_eval_images, input_size)
     sae_images, eval_images = folder_images[:n_sae_images], folder_images[n_sae_images:]
