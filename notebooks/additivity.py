@@ -347,7 +347,7 @@ run.figure("fig_additivity_retrieval", fig)
 
 # %%
 specific = {kind: image_summary[(kind, layer_list[-1])].centred for kind in ("trained", "random")}
-specific_gain = {kind: s.sum_similarity - additivity.mismatched_similarity(s.similarity_matrix, pairs) for kind, s in specific.items()}
+specific_gain = {kind: s.specific_gain(pairs) for kind, s in specific.items()}
 specific_rows = [{"kind": kind, "specific_gain_final": additivity.object_bootstrap_estimate(specific_gain[kind], pairs, over_objects, n_boot, seed),
                   "mismatched_final": float(np.nanmean(additivity.mismatched_similarity(specific[kind].similarity_matrix, pairs)))} for kind in ("trained", "random")]  # fmt: skip
 run.record_table("image", specific_rows, ["kind"], {
@@ -383,7 +383,7 @@ if vit != "none":
     vit_nets = {"trained": pretrained.load_network(vit, canvas)[0], "random": pretrained.load_random_twin(vit, canvas, seed)[0]}
     vit_summary = {kind: additivity.summary_of_rows(activations.extract_features(net, stimuli, [vit_layer], "cls", preprocess, batch_size=32, device=torch_device, desc=f"{vit} ({kind})")[vit_layer],
                                                     layout, independent, n_boot, n_perm, seed) for kind, net in vit_nets.items()}  # fmt: skip
-    vit_specific = {kind: s.centred.sum_similarity - additivity.mismatched_similarity(s.centred.similarity_matrix, pairs) for kind, s in vit_summary.items()}
+    vit_specific = {kind: s.centred.specific_gain(pairs) for kind, s in vit_summary.items()}
     vit_rows = [{"kind": kind, "gain_centred": s.gain_centred, "gain_raw": s.gain_raw, "top1": s.centred.top1} for kind, s in vit_summary.items()]
     run.record_table("vit", vit_rows, ["kind"], {"gain_centred": "{kind} ViT, read-out layer: mean centred gain", "gain_raw": "{kind} ViT: mean raw gain",
                                                  "top1": "{kind} ViT: retrieval top-1 (centred)"})  # fmt: skip

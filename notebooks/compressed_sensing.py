@@ -76,6 +76,7 @@ chapter = open_chapter(
     seed="seed",
 )
 torch_device = chapter.device
+solver_dtype = torch.float32 if torch_device.type == "cpu" else torch.float64  # the CPU solver runs in single precision
 run = chapter.start()
 
 # %% [markdown]
@@ -248,7 +249,7 @@ diagrams, boundaries, phase_rows = {}, {}, []
 for kind in ("signed", "nonnegative"):
     diagram = basis_pursuit.phase_diagram(
         n_features, deltas, rhos, n_trials, nonnegative=(kind == "nonnegative"), seed=seed,
-        device=torch_device, dtype=torch.float32 if torch_device.type == "cpu" else torch.float64, max_iter=max_iter,
+        device=torch_device, dtype=solver_dtype, max_iter=max_iter,
     )  # fmt: skip
     boundary = basis_pursuit.fit_transition(diagram.rhos, diagram.success)
     exact = theory.l1_phase_transition(diagram.deltas, signed=(kind == "signed"))
@@ -356,7 +357,7 @@ for kind in ("signed", "nonnegative"):
         if (kind, n) not in scaling_diagrams:
             scaling_diagrams[(kind, n)] = basis_pursuit.phase_diagram(
                 n, deltas, rhos, n_trials, nonnegative=(kind == "nonnegative"), seed=seed,
-                device=torch_device, dtype=torch.float32 if torch_device.type == "cpu" else torch.float64, max_iter=max_iter,
+                device=torch_device, dtype=solver_dtype, max_iter=max_iter,
             )  # fmt: skip
 scaling = {kind: basis_pursuit.gap_scaling([scaling_diagrams[(kind, n)] for n in sizes], n_boot, seed) for kind in ("signed", "nonnegative")}
 

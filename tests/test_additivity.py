@@ -197,5 +197,6 @@ def test_mismatched_similarity_averages_the_composites_of_disjoint_pairs():
     scores = additivity.pair_scores(a, b, a + b, centred=True)
     specific = scores.sum_similarity - additivity.mismatched_similarity(scores.similarity_matrix, pairs)
     assert (specific > 0.5).all()
+    assert np.array_equal(scores.specific_gain(pairs), specific)
     # with three objects every pair shares one with every other: no baseline
     assert np.isnan(additivity.mismatched_similarity(np.eye(3), additivity.object_pairs(3))).all()

@@ -16,6 +16,8 @@ Any other ``torch.nn.Module`` works with :func:`superposition.networks.activatio
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 
 from ..data import downloads
@@ -204,8 +206,6 @@ def load_checkpoint(architecture: str, path: str, input_size: int = 224, paramet
     ValueError
         Naming ``parameter``, when the file is missing, cannot be read, or does not fit the architecture.
     """
-    from pathlib import Path
-
     file = Path(path).expanduser()
     if not file.is_file():
         raise ValueError(f"parameter {parameter!r}: no checkpoint file at {str(file)!r}")

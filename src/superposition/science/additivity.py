@@ -90,6 +90,21 @@ class PairScores:
         """Fraction of pairs whose own composite ranks first."""
         return float(np.mean(self.rank == 0))
 
+    def specific_gain(self, pairs: np.ndarray) -> np.ndarray:
+        """Similarity to the own composite minus the mismatched-composite baseline (:func:`mismatched_similarity`).
+
+        Parameters
+        ----------
+        pairs : (n_pairs, 2) numpy.ndarray
+            Object ids of each pair.
+
+        Returns
+        -------
+        (n_pairs,) numpy.ndarray
+            ``sum_similarity - mismatched_similarity(similarity_matrix, pairs)``.
+        """
+        return self.sum_similarity - mismatched_similarity(self.similarity_matrix, pairs)
+
 
 def pair_scores(a: np.ndarray, b: np.ndarray, ab: np.ndarray, centred: bool = False) -> PairScores:
     """Additivity statistics of ``a``, ``b``, ``ab``, row p for pair p.
