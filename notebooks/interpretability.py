@@ -424,7 +424,7 @@ pd.DataFrame(examples)
 # The same test on images: units of the small CNN trained on Fashion-MNIST (the network chapter's
 # seed {glue:text}`cnn_seed`, read out at the centre of {glue:text}`image_units`), dense bases of that layer,
 # and a TopK SAE with {glue:text}`image_expansion` latents per unit (the authors' network
-# recipe), trained on the activations of {glue:text}`n_images` Fashion-MNIST *training* images and
+# recipe, with the AuxK loss in the ReLU form of Gao et al.), trained on the activations of {glue:text}`n_images` Fashion-MNIST *training* images and
 # scored on as many *test* images, so that no scored image was seen in training. Each unit's
 # intruder is drawn {glue:text}`n_draws` times, as for words. The judge is an independent network, the pretrained EfficientNet-Lite0 (its pooled
 # last layer at 64 pixels), which never saw these codes. Images have no frequency, so intruders
@@ -442,7 +442,7 @@ unit_acts, train_acts = unit_acts[:, live_units], train_acts[:, live_units]
 # %%
 image_bases = {"neurons": intrusion.orient(unit_acts)} | {k: v for k, v in intrusion.dense_bases(unit_acts, n_rotations, seed).items() if k != "raw"}
 width = unit_acts.shape[1]
-image_fit = sae.fit_and_encode([train_acts], [unit_acts], sae.layer_config(width, image_expansion, 0.1), 20, 64, seed=seed, device=torch_device, desc="image SAE")
+image_fit = sae.fit_and_encode([train_acts], [unit_acts], sae.layer_config(width, image_expansion, 0.1, aux_form="relu"), 20, 64, seed=seed, device=torch_device, desc="image SAE")
 image_bases["TopK SAE"] = image_fit.codes[0]
 image_keys = {"neurons": "neurons", "rotation": "rotation", "pca": "pca", "ica": "ica", "TopK SAE": "topk_sae"}  # registry keys image_intrusion_<basis key>_accuracy
 image_draws = {name: intrusion.repeated_intrusion_sets(acts, None, n_top, n_draws, seed) for name, acts in image_bases.items()}

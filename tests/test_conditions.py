@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from scipy import stats
 
 from superposition import metrics
 from superposition.science import conditions, sae
@@ -39,6 +40,36 @@ def test_change_table_takes_every_replicate_against_the_neuron_baseline():
     assert row["relative change (%)"] == pytest.approx(40.0)
     with pytest.raises(ValueError, match="no SAE→SAE score"):
         conditions.change_table(pd.DataFrame(rows[:1]), [1], {"ridge": "ridge (r)"})
+
+
+def test_change_table_with_model_pairs_averages_replicates_within_a_pair_and_intervals_over_pairs():
+    rows = []
+    for pair, before, afters, control in ((0, 0.5, (0.7, 0.9), 0.4), (1, 0.6, (0.6, 0.8), 0.3), (2, 0.4, (0.5, 0.5), 0.5)):
+        rows.append({"metric": "ridge", "cell": 8, "condition": conditions.BEFORE, "replicate": 0, "model_pair": pair, "mean": before})
+        rows.append({"metric": "ridge", "cell": 8, "condition": "control", "replicate": 0, "model_pair": pair, "mean": control})
+        rows += [{"metric": "ridge", "cell": 8, "condition": conditions.AFTER, "replicate": r, "model_pair": pair, "mean": v} for r, v in enumerate(afters)]
+    row = conditions.change_table(pd.DataFrame(rows), [8], {"ridge": "ridge (r)"}, control="control").iloc[0]
+    per_pair = np.array([0.3, 0.1, 0.1])  # each pair's mean change over its replicates
+    assert row["mean change"] == pytest.approx(per_pair.mean())
+    half = stats.t.ppf(0.975, 2) * per_pair.std(ddof=1) / np.sqrt(3)
+    assert row["interval low"] == pytest.approx(per_pair.mean() - half) and row["interval high"] == pytest.approx(per_pair.mean() + half)
+    assert row.change == pytest.approx(0.2) and row["replicate spread"] == pytest.approx(0.4 - 0.0)
+    assert row["control change"] == pytest.approx(np.mean([-0.1, -0.3, 0.1]))
+    assert "3 model pairs" in row.estimate.over
+
+
+def test_condition_difference_compares_a_trained_sae_with_its_control_per_pair():
+    rows = []
+    for pair, trained, random in ((0, (0.7, 0.9), 0.5), (1, (0.4, 0.6), 0.6)):
+        rows.append({"metric": "semi_matching", "cell": 8, "condition": "random", "replicate": 0, "model_pair": pair, "mean": random})
+        rows += [{"metric": "semi_matching", "cell": 8, "condition": "trained", "replicate": r, "model_pair": pair, "mean": v} for r, v in enumerate(trained)]
+    table = conditions.condition_difference(pd.DataFrame(rows), [8], {"semi_matching": "semi"}, "trained", "random")
+    assert table.iloc[0].difference == pytest.approx(np.mean([0.3, -0.1]))
+    assert table.iloc[0]["interval low"] < -0.1 < 0.3 < table.iloc[0]["interval high"]
+    one_pair = conditions.condition_difference(pd.DataFrame(rows[:3]), [8], {"semi_matching": "semi"}, "trained", "random")
+    assert one_pair.iloc[0].difference == pytest.approx(0.3) and "2 SAE replicates" in one_pair.iloc[0].estimate.over
+    with pytest.raises(ValueError, match="need 'trained' and 'absent'"):
+        conditions.condition_difference(pd.DataFrame(rows), [8], {"semi_matching": "semi"}, "trained", "absent")
 
 
 def test_batched_sae_bank_encodes_each_model_with_its_own_sae():

@@ -245,3 +245,32 @@ def test_fit_and_encode_returns_trained_and_untrained_codes():
     rescaled = sae.fit_and_encode([train * 2], [evaluate * 2], cfg, n_epochs=2, batch_size=50, seed=1)
     assert np.mean(np.abs(rescaled.codes[0] - out.codes[0]) > 1e-4) < 0.01  # up to rare TopK ties under rounding
     assert out.quality.fvu.shape == (2,) and out.history.dead.shape[1] == 2
+
+
+def test_shared_streams_start_saes_of_one_width_alike():
+    config = sae.preset("toy", n_latents=8, k=2)
+    own = sae.init_saes(3, 6, config, 0, widths=[6, 6, 4])
+    shared = sae.init_saes(3, 6, config, 0, widths=[6, 6, 4], streams=[0, 0, 0])
+    assert not torch.equal(own.w_enc[0], own.w_enc[1])
+    assert torch.equal(shared.w_enc[0], shared.w_enc[1]) and torch.equal(shared.w_dec[0], shared.w_dec[1])
+    assert torch.equal(shared.w_enc[0], own.w_enc[0])
+    assert torch.equal(shared.w_enc[2], sae.init_saes(1, 6, config, 0, widths=[4]).w_enc[0])  # stream 0 at width 4
+    with pytest.raises(ValueError, match="one random stream per SAE"):
+        sae.init_saes(3, 6, config, 0, streams=[0, 1])
+
+
+def test_signed_aux_loss_gives_a_dead_latent_with_negative_pre_activations_a_gradient():
+    h = torch.rand(1, 32, 4) + 0.5  # positive inputs
+    grads = {}
+    for form in sae.AUX_FORMS:
+        config = sae.preset("toy", n_latents=3, k=1, aux_form=form)
+        saes = sae.init_saes(1, 4, config, 0)
+        saes.w_enc[0, :, 2] = -1.0  # latent 2: negative pre-activation on every sample, so dead
+        saes.w_enc.requires_grad_(True)
+        loss, _, z = sae.sae_losses(saes, h)
+        assert not bool((z[0, :, 2] > 0).any())
+        loss.sum().backward()
+        grads[form] = saes.w_enc.grad[0, :, 2].abs().sum().item()
+    assert grads["relu"] == 0.0 and grads["signed"] > 0.0
+    with pytest.raises(ValueError, match="aux_form must be one of"):
+        sae.preset("toy", aux_form="tanh")

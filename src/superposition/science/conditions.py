@@ -9,7 +9,10 @@ say whether a rise survives retraining the SAEs.
 - :class:`RepresentationBank`: where a chapter's held-out representations come from (its
   :meth:`~RepresentationBank.get` hands out one at a time, so nothing is built that is not scored).
 - :func:`score_conditions`: every metric on every (cell, condition), one pair in memory at a time.
-- :func:`change_table`: neuron→neuron against SAE→SAE per (metric, cell), over SAE replicates.
+- :func:`change_table`: neuron→neuron against SAE→SAE per (metric, cell), over model pairs and
+  SAE replicates.
+- :func:`condition_difference`: any two conditions against each other, e.g. a trained SAE against
+  its untrained control.
 - :func:`mapping_bank`: the bank of representations computed beforehand.
 - :func:`batched_sae_bank`: the bank of models trained side by side (zero-padded hidden
   activations) and a batch of SAEs on them, each SAE's codes encoded when asked for.
@@ -163,17 +166,45 @@ CHANGE_COLUMNS = (
     "smallest change over replicates", "largest", "replicate spread",
 )  # fmt: skip
 
+PAIR_COLUMN = "model_pair"
+"""Column of a scores table that numbers independently trained (source, target) model pairs; a
+table without it holds one pair."""
+
+
+def _per_pair(here: pd.DataFrame, condition: str) -> list[list[float]]:
+    """Scores of ``condition`` per model pair (outer list, pairs in order) and SAE replicate."""
+    pairs = sorted(here[PAIR_COLUMN].unique()) if PAIR_COLUMN in here else [None]
+    out = []
+    for p in pairs:
+        part = here if p is None else here[here[PAIR_COLUMN] == p]
+        values = part[part.condition == condition].sort_values("replicate", kind="stable")["mean"].to_numpy(dtype=float)
+        out.append(values.tolist())
+    return out
+
+
+def _draws(per_pair: list[list[float]]) -> tuple[list[float], str]:
+    """The independent draws of a per-(pair, replicate) quantity: the per-pair means over the SAE
+    replicates when there are several model pairs, else the replicates themselves."""
+    if len(per_pair) > 1:
+        return [float(sum(v) / len(v)) for v in per_pair], f"{len(per_pair)} model pairs × {len(per_pair[0])} SAE replicates"
+    return list(per_pair[0]), f"{len(per_pair[0])} SAE replicates"
+
 
 def change_table(
     scores: pd.DataFrame, cells: Sequence[Hashable], metric_labels: Mapping[str, str], cell_name: str = "cell", control: str | None = None
 ) -> pd.DataFrame:
-    """neuron→neuron against SAE→SAE in every (metric, cell), over the SAE replicates.
+    """neuron→neuron against SAE→SAE in every (metric, cell), over model pairs and SAE replicates.
+
+    With one model pair the interval is over the SAE replicates; with several (a ``model_pair``
+    column, :data:`PAIR_COLUMN`) each pair's change is first averaged over its SAE replicates and
+    the interval is over the pairs, so that a verdict rests on model variation as well as on SAE
+    training.
 
     Parameters
     ----------
     scores : pandas.DataFrame
-        Rows of :func:`score_conditions` holding the neuron→neuron score of every (metric, cell)
-        (replicate 0) and the SAE→SAE score of every (metric, cell, replicate).
+        Rows of :func:`score_conditions` holding the neuron→neuron score of every (metric, cell,
+        pair) (replicate 0) and the SAE→SAE score of every (metric, cell, pair, replicate).
     cells : sequence of hashable
         The cells, in the order of the table.
     metric_labels : mapping str -> str
@@ -182,39 +213,90 @@ def change_table(
         Name of the cell column in ``scores`` and in the table.
     control : str or None
         A condition of ``scores`` (replicate 0) that could have falsified the claim, e.g. an
-        untrained SAE; its score minus neuron→neuron is added as ``control change``.
+        untrained SAE; its score minus neuron→neuron (mean over pairs) is added as ``control change``.
 
     Returns
     -------
     pandas.DataFrame
         One row per (metric, cell), metrics outermost: ``metric`` (its label), ``cell_name``, the
-        scores before and after (the first replicate), ``change`` (after minus before, first
-        replicate), its ``relative change (%)``, the ``mean change`` over the replicates with its
-        Student-t interval (``interval low``, ``interval high``; NaN with one replicate) and the
-        same as an :class:`~superposition.metrics.intervals.Estimate` (``estimate``, None with one
-        replicate), the smallest and largest change over replicates and their difference
-        (``replicate spread``), and ``control change`` when ``control`` is given.
+        scores before and after (the first pair, first replicate), ``change`` (after minus before,
+        first pair and replicate), its ``relative change (%)``, the ``mean change`` with its
+        Student-t interval (``interval low``, ``interval high``; NaN with a single draw) and the
+        same as an :class:`~superposition.metrics.intervals.Estimate` (``estimate``, None with a
+        single draw), the smallest and largest change over all (pair, replicate) draws and their
+        difference (``replicate spread``), and ``control change`` when ``control`` is given.
     """
     rows = []
     for metric, label in metric_labels.items():
         for cell in cells:
             here = scores[(scores.metric == metric) & (scores[cell_name] == cell)]
-            before = float(here[(here.condition == BEFORE) & (here.replicate == 0)]["mean"].iloc[0])
-            after = here[here.condition == AFTER].sort_values("replicate", kind="stable")["mean"].to_numpy(dtype=float)
-            if len(after) == 0:
+            before = [v[0] for v in _per_pair(here, BEFORE)]
+            after = _per_pair(here, AFTER)
+            if not all(after) or len(after) != len(before):
                 raise ValueError(f"no {AFTER} score for {metric} at {cell_name} {cell!r}")
-            per_replicate = after - before
-            estimate = mean_interval(per_replicate, f"{len(per_replicate)} SAE replicates") if len(per_replicate) > 1 else None
-            row = {"metric": label, cell_name: cell, BEFORE: before, AFTER: after[0], "change": per_replicate[0],
-                   "relative change (%)": float(relative_change(after[0], before)), "mean change": per_replicate.mean(),
+            changes = [[a - b for a in reps] for reps, b in zip(after, before)]
+            draws, what = _draws(changes)
+            every = [c for reps in changes for c in reps]
+            estimate = mean_interval(draws, what) if len(draws) > 1 else None
+            row = {"metric": label, cell_name: cell, BEFORE: before[0], AFTER: after[0][0], "change": changes[0][0],
+                   "relative change (%)": float(relative_change(after[0][0], before[0])), "mean change": float(sum(draws) / len(draws)),
                    "interval low": estimate.low if estimate else float("nan"), "interval high": estimate.high if estimate else float("nan"),
-                   "smallest change over replicates": per_replicate.min(), "largest": per_replicate.max(),
-                   "replicate spread": per_replicate.max() - per_replicate.min(), "estimate": estimate}  # fmt: skip
+                   "smallest change over replicates": min(every), "largest": max(every),
+                   "replicate spread": max(every) - min(every), "estimate": estimate}  # fmt: skip
             if control is not None:
-                row["control change"] = float(here[(here.condition == control) & (here.replicate == 0)]["mean"].iloc[0]) - before
+                controls = [v[0] - b for v, b in zip(_per_pair(here, control), before)]
+                row["control change"] = float(sum(controls) / len(controls))
             rows.append(row)
     extra = ["control change"] if control is not None else []
     return pd.DataFrame(rows, columns=["metric", cell_name, *CHANGE_COLUMNS, *extra, "estimate"])
+
+
+def condition_difference(
+    scores: pd.DataFrame, cells: Sequence[Hashable], metric_labels: Mapping[str, str], minuend: str, subtrahend: str, cell_name: str = "cell"
+) -> pd.DataFrame:
+    """``minuend`` minus ``subtrahend`` in every (metric, cell), with its interval over the draws.
+
+    Each condition is first averaged over its SAE replicates within a model pair (a control such
+    as an untrained SAE has one); the interval is over the model pairs (:data:`PAIR_COLUMN`), or
+    over the SAE replicates of ``minuend`` when there is one pair.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        Rows of :func:`score_conditions` with both conditions in every (metric, cell, pair).
+    cells : sequence of hashable
+        The cells, in the order of the table.
+    metric_labels : mapping str -> str
+        Metric name -> its label, in the order of the table.
+    minuend, subtrahend : str
+        The two conditions.
+    cell_name : str
+        Name of the cell column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (metric, cell): ``metric`` (its label), ``metric_key`` (its name),
+        ``cell_name``, ``difference`` (the mean), ``interval low``, ``interval high`` and
+        ``estimate`` (an :class:`~superposition.metrics.intervals.Estimate`; the single value
+        itself when there is one draw).
+    """
+    rows = []
+    for metric, label in metric_labels.items():
+        for cell in cells:
+            here = scores[(scores.metric == metric) & (scores[cell_name] == cell)]
+            first, second = _per_pair(here, minuend), _per_pair(here, subtrahend)
+            if not all(first) or not all(second) or len(first) != len(second):
+                raise ValueError(f"need {minuend!r} and {subtrahend!r} in every model pair for {metric} at {cell_name} {cell!r}")
+            if len(first) > 1:
+                draws, what = [sum(a) / len(a) - sum(b) / len(b) for a, b in zip(first, second)], f"{len(first)} model pairs"
+            else:
+                draws, what = [a - sum(second[0]) / len(second[0]) for a in first[0]], f"{len(first[0])} SAE replicates"
+            estimate = mean_interval(draws, what) if len(draws) > 1 else None
+            rows.append({"metric": label, "metric_key": metric, cell_name: cell, "difference": float(sum(draws) / len(draws)),
+                         "interval low": estimate.low if estimate else float("nan"),
+                         "interval high": estimate.high if estimate else float("nan"), "estimate": estimate or float(draws[0])})  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def batched_sae_bank(hidden: torch.Tensor, units: Sequence[tuple[int, Hashable]], sae_units: Sequence[tuple[int, Hashable, Hashable, int]], saes: Saes, random_saes: Saes) -> RepresentationBank:

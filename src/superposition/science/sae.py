@@ -5,9 +5,13 @@ An SAE maps activations ``h`` (``d`` units) to ``n_latents`` sparse codes ``z`` 
 
 - ``"topk"`` (Makhzani & Frey 2013; Gao et al. 2024): keep the ``k`` largest pre-activations
   (ReLU on the kept values), zero the rest. With ``aux_alpha > 0`` the AuxK loss makes dead
-  latents useful: the dead latents' pre-activations (all of them, ReLU) reconstruct the residual
-  ``h - h_hat``; a latent is dead when it has not fired for ``dead_after`` steps (1 = not in the
-  current batch, Paper A's toy setting).
+  latents useful: the dead latents' pre-activations reconstruct the residual ``h - h_hat``; a
+  latent is dead when it has not fired for ``dead_after`` steps (1 = not in the current batch,
+  Paper A's toy setting). Two forms (``aux_form``): ``"relu"`` (Gao et al. 2024: the ReLU of the
+  dead pre-activations, decoded without bias, fit the residual held fixed) and ``"signed"``
+  (Paper A's code: the raw dead pre-activations, negative ones included, decoded with the decoder
+  bias, fit the residual with gradients through it). A dead latent's pre-activation is mostly
+  negative, so only the signed form gives it a gradient that can bring it back.
 - ``"relu"``: ``z = ReLU(pre)`` with an L1 penalty ``l1 * mean_batch sum_j |z_j| ||W_dec_j||``.
 - ``"batchtopk"`` (Bussmann et al. 2024): in training, keep the ``k x batch`` largest
   pre-activations of the whole batch (so samples share a budget of ``k`` on average); at
@@ -37,6 +41,7 @@ import torch
 from ..runtime import make_generator, progress
 
 SAE_KINDS = ("topk", "batchtopk", "relu")
+AUX_FORMS = ("relu", "signed")
 THRESHOLD_MOMENTUM = 0.99
 """BatchTopK's inference threshold is an exponential moving average (this momentum) of the
 smallest activation kept in each training batch."""
@@ -70,6 +75,8 @@ class SaeConfig:
         Start the encoder as the decoder's transpose.
     unit_norm_decoder : bool
         Keep decoder directions at unit length.
+    aux_form : {"relu", "signed"}
+        Form of the AuxK loss (see the module docstring).
     """
 
     kind: str = "topk"
@@ -86,6 +93,7 @@ class SaeConfig:
     aux_k: int = 0
     tied_init: bool = False
     unit_norm_decoder: bool = False
+    aux_form: str = "relu"
 
     def __post_init__(self) -> None:
         if self.kind not in SAE_KINDS:
@@ -94,19 +102,23 @@ class SaeConfig:
             raise ValueError(f"need aux_k >= 0 and dead_after >= 1; got aux_k={self.aux_k}, dead_after={self.dead_after}")
         if self.init not in ("xavier_normal", "kaiming_uniform"):
             raise ValueError(f"init must be 'xavier_normal' or 'kaiming_uniform'; got {self.init!r}")
+        if self.aux_form not in AUX_FORMS:
+            raise ValueError(f"aux_form must be one of {AUX_FORMS}; got {self.aux_form!r}")
         if self.n_latents < 1 or (self.kind != "relu" and not 1 <= self.k <= self.n_latents):
             raise ValueError(f"need n_latents >= 1 and 1 <= k <= n_latents; got n_latents={self.n_latents}, k={self.k}")
 
 
-TOY_PRESET = SaeConfig(kind="topk", n_latents=64, k=7, aux_alpha=0.1, dead_after=1, lr=1e-3, weight_decay=0.01, init="xavier_normal")
+TOY_PRESET = SaeConfig(kind="topk", n_latents=64, k=7, aux_alpha=0.1, dead_after=1, lr=1e-3, weight_decay=0.01, init="xavier_normal", aux_form="signed")
 """Paper A's toy SAE (authors' code at b589eb7): TopK k = 7, 64 latents, AuxK alpha 0.1 on latents
-dead in the current batch, AdamW lr 1e-3, batch 1,024, one epoch."""
+dead in the current batch (their raw pre-activations: the signed form), AdamW lr 1e-3, batch
+1,024, one epoch."""
 
 DNN_PRESET = SaeConfig(
-    kind="topk", n_latents=1536, k=153, aux_alpha=1e-4, dead_after=32, lr=4e-4, eps=6.25e-10, weight_decay=0.0, init="kaiming_uniform"
+    kind="topk", n_latents=1536, k=153, aux_alpha=1e-4, dead_after=32, lr=4e-4, eps=6.25e-10, weight_decay=0.0, init="kaiming_uniform", aux_form="signed"
 )
 """Paper A's network SAE (b589eb7 ``sae.py``, the active ViT-B/16 setting: 768 units x 2 = 1,536
-latents, k = 153): TopK with AuxK alpha 1e-4 on latents dead for 32 steps, Adam lr 4e-4, eps
+latents, k = 153): TopK with AuxK alpha 1e-4 on latents dead for 32 steps (their raw
+pre-activations: the signed form), Adam lr 4e-4, eps
 6.25e-10, Kaiming-uniform init, batch 64. ``n_latents`` (input width x expansion) and ``k`` depend
 on the layer: change them with :func:`preset`."""
 
@@ -340,11 +352,14 @@ def init_saes(
     dtype: torch.dtype = torch.float32,
     widths: Sequence[int] | None = None,
     ks: Sequence[int] | None = None,
+    streams: Sequence[int] | None = None,
 ) -> Saes:
     """``n_saes`` untrained SAEs on inputs of ``d`` units; biases 0.
 
-    SAE ``j`` draws its weights from the stream ``(seed, j)``; with ``widths`` it gets the weights it
-    would get alone on ``widths[j]`` units, padded with zeros.
+    SAE ``j`` draws its weights from the stream ``(seed, streams[j])`` (default ``(seed, j)``:
+    every SAE its own draw); with ``widths`` it gets the weights it would get alone on
+    ``widths[j]`` units, padded with zeros. SAEs of one width given the same stream start from
+    the same weights, as Paper A's code does by seeding every SAE with ``torch.manual_seed(0)``.
 
     Parameters
     ----------
@@ -364,6 +379,8 @@ def init_saes(
         Input width of each SAE when inputs are zero-padded to ``d`` (default: all ``d``).
     ks : (n_saes,) sequence of int or None
         Active latents per TopK SAE, for a sweep over k in one batch (default: all ``config.k``).
+    streams : (n_saes,) sequence of int or None
+        Random stream of each SAE's weights (default: ``0, 1, …, n_saes - 1``).
 
     Returns
     -------
@@ -376,11 +393,14 @@ def init_saes(
     ks = [min(config.k, config.n_latents)] * n_saes if ks is None else [int(k) for k in ks]
     if len(ks) != n_saes or not all(1 <= k <= config.n_latents for k in ks):
         raise ValueError(f"ks must give n_saes = {n_saes} values of k between 1 and n_latents = {config.n_latents}; got {ks}")
+    streams = list(range(n_saes)) if streams is None else [int(i) for i in streams]
+    if len(streams) != n_saes:
+        raise ValueError(f"streams must give one random stream per SAE (n_saes = {n_saes}); got {len(streams)}")
     n_latents = config.n_latents
     w_enc = torch.zeros((n_saes, d, n_latents), dtype=dtype)
     w_dec = torch.zeros((n_saes, n_latents, d), dtype=dtype)
     for j, width in enumerate(widths):
-        g = make_generator(seed, j)
+        g = make_generator(seed, streams[j])
         if config.init == "xavier_normal":
             std = np.sqrt(2.0 / (width + n_latents))
             w_enc[j, :width] = std * torch.randn((width, n_latents), generator=g, dtype=dtype)
@@ -441,12 +461,15 @@ def sae_losses(saes: Saes, h: torch.Tensor, dead: torch.Tensor | None = None) ->
             dead = ~(z > 0).any(dim=1)
         if not bool(dead.any()):  # no dead latent in any SAE: the AuxK term is zero
             return loss, mse, z
-        dead_codes = torch.relu(pre) * dead[:, None, :].to(pre.dtype)
+        signed = cfg.aux_form == "signed"
+        dead_codes = (pre if signed else torch.relu(pre)) * dead[:, None, :].to(pre.dtype)
         if 0 < cfg.aux_k < dead_codes.shape[-1]:  # only the aux_k largest dead pre-activations
             values, index = dead_codes.topk(cfg.aux_k, dim=-1)
             dead_codes = torch.zeros_like(dead_codes).scatter(-1, index, values)
-        residual_hat = dead_codes @ saes.w_dec
-        aux = mean_square(residual_hat - (h - h_hat).detach())
+        if signed:  # Paper A's code: decoded with the bias, gradients through the residual
+            aux = mean_square(saes.decode(dead_codes) - (h - h_hat))
+        else:
+            aux = mean_square(dead_codes @ saes.w_dec - (h - h_hat).detach())
         loss = loss + cfg.aux_alpha * torch.where(dead.any(dim=1), aux, torch.zeros_like(aux))
     if cfg.kind == "relu" and cfg.l1 > 0:
         decoder_norms = torch.linalg.vector_norm(saes.w_dec, dim=-1)  # (n_saes, n_latents)
@@ -739,8 +762,8 @@ def fit_saes(
 
 
 RECIPES: dict[str, str] = {
-    "authors": "Paper A's recipe: TopK, AuxK weight 1e-4 on latents silent for 32 steps (all of them), Adam, Kaiming-uniform init",
-    "auxk_strong": "AuxK as Gao et al. (2024): weight 1/32 on the 2k largest dead pre-activations, latents dead after 256 silent steps",
+    "authors": "Paper A's recipe: TopK, AuxK weight 1e-4 on latents silent for 32 steps (all of them, raw pre-activations), Adam, Kaiming-uniform init",
+    "auxk_strong": "AuxK as Gao et al. (2024): weight 1/32 on the ReLU of the 2k largest dead pre-activations, latents dead after 256 silent steps",
     "tied_init": "encoder initialised as the decoder's transpose",
     "unit_norm": "decoder directions kept at unit norm after every step",
     "lr_low": "learning rate / 4",
@@ -767,7 +790,7 @@ def recipe(name: str, base: SaeConfig) -> SaeConfig:
     """
     changes = {
         "authors": {},
-        "auxk_strong": {"aux_alpha": 1 / 32, "aux_k": min(2 * base.k, base.n_latents), "dead_after": 256},
+        "auxk_strong": {"aux_alpha": 1 / 32, "aux_k": min(2 * base.k, base.n_latents), "dead_after": 256, "aux_form": "relu"},
         "tied_init": {"tied_init": True},
         "unit_norm": {"unit_norm_decoder": True},
         "lr_low": {"lr": base.lr / 4},
