@@ -6,6 +6,12 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+SWEEP_VENV ?= .venv-sweep
+SWEEP_STAMP := $(SWEEP_VENV)/.installed
+SWEEP ?=
+SWEEP_PROFILE ?= default
+CLUSTER ?=
+CORES ?= all
 NB ?=
 PROFILE ?= default
 PARAMS ?=
@@ -15,7 +21,7 @@ MATHJAX := $(VENV)/mathjax/node_modules/mathjax/es5/tex-mml-chtml.js
 export PYTHONHASHSEED := 0
 export SUPERPOSITION_QUIET ?= 0
 
-.PHONY: help env notebooks book run test test-fast benchmark params clean browser kernel-check replicates
+.PHONY: help env sweep-env sweep notebooks book run test test-fast benchmark params clean browser kernel-check replicates
 
 help: ## list the targets
 	@echo "Targets (run from the repository root):"
@@ -38,7 +44,15 @@ $(MATHJAX): ## MathJax from the npm registry, served with the book so that equat
 	npm install --prefix $(VENV)/mathjax --no-audit --no-fund --no-save --loglevel=error mathjax@$(MATHJAX_VERSION)
 	@test -f $(MATHJAX)
 
-env: $(STAMP) $(MATHJAX) ## create the pinned environment in .venv (if missing or outdated)
+$(SWEEP_STAMP): constraints-sweep.txt
+	@test -x $(SWEEP_VENV)/bin/python || python3 -m venv $(SWEEP_VENV)
+	$(SWEEP_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -c constraints-sweep.txt snakemake snakemake-executor-plugin-slurm 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
+	$(SWEEP_VENV)/bin/snakemake --version >/dev/null
+	@touch $(SWEEP_STAMP)
+
+sweep-env: $(SWEEP_STAMP) ## the sweep engine (Snakemake 9 and its SLURM executor) in its own pinned environment, .venv-sweep
+
+env: $(STAMP) $(MATHJAX) $(SWEEP_STAMP) ## create the pinned environments .venv and .venv-sweep (if missing or outdated)
 
 notebooks: env ## execute every notebook with its default parameters (skips up-to-date ones)
 	$(PIPELINE) run-all
@@ -50,6 +64,9 @@ run: env ## re-execute one notebook: NB=<name> [PROFILE=smoke|paper] [PARAMS='-p
 	@test -n "$(NB)" || { echo "error: give the notebook, e.g. make run NB=compressed_sensing"; exit 2; }
 	$(PIPELINE) run $(NB) --profile $(PROFILE) --force $(PARAMS)
 	$(PIPELINE) build-book --allow-missing
+
+sweep: env ## run a parameter sweep: NB=<name> SWEEP=<sweep> [SWEEP_PROFILE=smoke|paper] [CLUSTER=slurm] [CORES=all]; unchanged points are skipped
+	$(PY) -m superposition.book.sweeps run $(NB) $(SWEEP) --profile $(SWEEP_PROFILE) --cores $(CORES) $(if $(CLUSTER),--cluster $(CLUSTER))
 
 params: env ## list the parameters and profiles of NB=<name>
 	$(PIPELINE) params $(NB)

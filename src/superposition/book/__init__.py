@@ -11,12 +11,15 @@
 - :mod:`.pipeline`: papermill execution, run keys, the book build
 - :mod:`.memory`: peak-memory estimates of the chapters, checked before a kernel starts
 - :mod:`.code_keys`: the library modules a notebook imports, and their digest
-- :mod:`.pages`: the generated pages (claims, status, reproduce boxes)
+- :mod:`.pages`: the generated pages (claims, status, sweeps, reproduce boxes)
+- :mod:`.bundles`: runs made elsewhere, packed with their provenance and imported after checks
+- :mod:`.sweeps`: parameter sweeps (``<name>.<sweep>.sweep.yaml``), run by Snakemake, gathered into a table
 - :mod:`.plots`: the book's figures
 - :mod:`.sphinx_offline`: the Sphinx extension that keeps the built pages offline
 """
 
 __all__ = [
+    "bundles",
     "chapter",
     "code_keys",
     "kernel_check",
@@ -29,6 +32,7 @@ __all__ = [
     "registry",
     "replicates",
     "sphinx_offline",
+    "sweeps",
     "tolerances",
     "verdicts",
 ]

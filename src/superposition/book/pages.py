@@ -1,7 +1,7 @@
-"""Pages generated for the book: the claims page and the status page.
+"""Pages generated for the book: the claims page, the status page and the sweep pages.
 
-Both are written from the registry (``book/claims.yaml``) and the published results JSON at
-book-build time, so neither holds a hand-typed number.
+They are written from the registry (``book/claims.yaml``), the published results JSON and the
+gathered sweep tables at book-build time, so none holds a hand-typed number.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..io import notebook_names, notebook_path
-from .params import read_parameters
+from .params import available_profiles, read_parameters
 from .registry import Check, check_results, load_registry
 from .replicates import load_replicates, replicate_evidence
 from .tolerances import ALPHA, EXACT_ATOL, EXACT_RTOL, rule_factor, suite_false_alarm_bound
@@ -203,13 +203,42 @@ def _summary_rows(claimed: list[Any]) -> list[str]:
     return rows
 
 
-def claims_page(results: dict[str, dict[str, Any]]) -> str:
+def imported_verdict(run: Any, key: str, holds_if: str) -> str:
+    """A claim as a run made elsewhere reads it: its number, interval and verdict on that interval.
+
+    Parameters
+    ----------
+    run : superposition.book.bundles.ImportedRun
+        The run.
+    key : str
+        The claim's key.
+    holds_if : str
+        The claim's rule.
+
+    Returns
+    -------
+    str
+        The cell's text.
+    """
+    from .verdicts import parse_rule, verdict
+
+    recorded = run.results.get("results", {}).get(key)
+    if recorded is None or not isinstance(recorded.get("value"), int | float):
+        return "not recorded"
+    value = float(recorded["value"])
+    low, high = recorded.get("interval") or (value, value)
+    return f"{value:+.4g} {_interval_text([low, high])} {verdict_badge(verdict(parse_rule(holds_if), float(low), float(high)))}"
+
+
+def claims_page(results: dict[str, dict[str, Any]], imported: list[Any] | None = None) -> str:
     """The Markdown of the claims page: verdicts per paper and chapter, one row per claim, every number.
 
     Parameters
     ----------
     results : dict of str to dict
         Notebook name to its results JSON; only complete runs at the default parameters are compared.
+    imported : list of superposition.book.bundles.ImportedRun or None
+        Runs made elsewhere; those of the ``paper`` profile add a column with their verdicts.
 
     Returns
     -------
@@ -238,9 +267,16 @@ def claims_page(results: dict[str, dict[str, Any]]) -> str:
         "Paper A: Longon et al. 2025; Paper B: Klindt et al. 2025. *This book*: the number, its 95 % interval "
         "and what varied; *control*: the number of the control that could have falsified the claim.",
         "",
-        "| claim | statement | rule | this book | control | verdict | chapter |",
-        "|---|---|---|---|---|---|---|",
     ]
+    paper_runs = {run.notebook: run for run in imported or [] if run.profile == "paper"}
+    paper_column = ["paper profile (imported)"] if paper_runs else []
+    lines += [
+        "| " + " | ".join(["claim", "statement", "rule", "this book", "control", "verdict", *paper_column, "chapter"]) + " |",
+        "|" + "---|" * (7 + len(paper_column)),
+    ]
+    if paper_runs:
+        lines[-2:-2] = ["The column *paper profile (imported)* reads each claim on a run of the `paper` profile made elsewhere (see [runs made elsewhere](imported.md)), "
+                        "on that run's own interval: " + "; ".join(f"`{n}` {imported_label(r)}" for n, r in paper_runs.items()) + ".", ""]  # fmt: skip
     sections = []
     for entry in claimed:
         c = entry.claim
@@ -250,9 +286,11 @@ def claims_page(results: dict[str, dict[str, Any]]) -> str:
         if entry.kind == "trained" and entry.runs_interval is not None:
             value += f"; over {entry.runs} replicate runs: {_interval_text(entry.runs_interval)}"
         status = _status(check) if check else "not run at default parameters"
+        paper_cell = [_cell(imported_verdict(paper_runs[entry.notebook], entry.key, c.holds_if)) if entry.notebook in paper_runs else "not imported"] if paper_runs else []
         lines.append(
             f"| [`{c.id}`](#claim-{c.id.lower()}) ({c.paper}) | {_cell(c.statement)} | `{_cell(c.holds_if)}` | "
-            f"{_cell(value)} | {_cell(_control_value(entry, comparable))} | {verdict_badge(c.verdict)} | {_figure_link(entry, entry.notebook in results)} |"
+            f"{_cell(value)} | {_cell(_control_value(entry, comparable))} | {verdict_badge(c.verdict)} | "
+            + "".join(f"{cell} | " for cell in paper_cell) + f"{_figure_link(entry, entry.notebook in results)} |"
         )
         run_verdict = f"{check.run_verdict} on this run's own interval" if check and check.run_verdict else "—"
         if entry.kind == "trained":
@@ -388,13 +426,22 @@ def reproduce_box(name: str, data: dict[str, Any] | None) -> str:
             f"The published run took **{prov['wall_time_s']:.0f} s** on `{prov['device']}` "
             f"(profile `{prov['profile']}`, commit `{prov['commit']}`, {prov['started']})."
         )
-    profiles = {p.stem.split(".", 1)[1] for p in notebook_path(name).parent.glob(f"{name}.*.yaml")}
+    profiles = set(available_profiles(notebook_path(name)))
     paper = (
         f"- the papers' full settings, meant for a GPU (downloads and sizes in "
         f"`notebooks/{name}.paper.yaml`; no timing is recorded for it here):\n\n"
         f"  ```bash\n  make run NB={name} PROFILE=paper\n  ```\n"
         if "paper" in profiles
         else ""
+    )
+    from .bundles import imported_runs
+    from .sweeps import available_sweeps
+
+    elsewhere = "".join(f"- made elsewhere: [{imported_label(run)}](../imported/{name}--{run.label}.ipynb)\n" for run in imported_runs(name))
+    sweeps = "".join(
+        f"- a sweep of this chapter over a grid of parameters, run by Snakemake (its page: "
+        f"[{sweep.replace('_', ' ')}](../sweeps/{name}.{sweep}.md)):\n\n  ```bash\n  make sweep NB={name} SWEEP={sweep}\n  ```\n"
+        for sweep in available_sweeps(name)
     )
     return (
         ":::{admonition} Reproduce this page\n"
@@ -403,9 +450,143 @@ def reproduce_box(name: str, data: dict[str, Any] | None) -> str:
         f"- the default parameters (this page):\n\n  ```bash\n  make run NB={name}\n  ```\n\n"
         f"  {measured}\n"
         f"- a quick check in seconds (numbers are not claims): `make run NB={name} PROFILE=smoke`\n"
-        f"{paper}\n"
+        f"{paper}{sweeps}{elsewhere}\n"
         f"Downloads: {{download}}`the executed notebook <../downloads/{name}.ipynb>` · "
         f"{{download}}`its recorded results (JSON) <../downloads/{name}.json>` · "
         "[the status of every run](../status.md).\n"
         ":::\n"
     )
+
+
+def sweep_page(notebook: str, sweep: str, tables: dict[str, dict[str, Any]], description: str, title: str) -> str:
+    """The Markdown page of a sweep: what it asks, how to run it, and its gathered tables.
+
+    Parameters
+    ----------
+    notebook, sweep : str
+        The sweep (``notebooks/<notebook>.<sweep>.sweep.yaml``).
+    tables : dict of str to dict
+        Sweep profile -> its gathered table (:func:`superposition.book.sweeps.gather`), whose
+        figures the build copied to ``sweeps/<notebook>.<sweep>/<profile>/``; empty when the sweep
+        has not run.
+    description : str
+        The sweep file's description.
+    title : str
+        The chapter's title.
+
+    Returns
+    -------
+    str
+        The page.
+    """
+    lines = [
+        f"# Sweep: {sweep.replace('_', ' ')} ({title})", "",
+        description, "",
+        ":::{admonition} Run this sweep\n:class: tip\n",
+        "From the repository root, after `make env` (Snakemake runs the points on every local core; a point",
+        "whose run key is unchanged is skipped, and a stopped sweep resumes where it stopped):\n",
+        f"```bash\nmake sweep NB={notebook} SWEEP={sweep}                        # the default grid, here\n"
+        f"make sweep NB={notebook} SWEEP={sweep} SWEEP_PROFILE=paper CLUSTER=slurm   # the paper grid, one GPU job per point\n```\n",
+        f"The grid and the collected numbers are declared in `notebooks/{notebook}.{sweep}.sweep.yaml`; the",
+        f"results go to `_build/sweeps/{notebook}/{sweep}/<profile>/table.csv`.",
+        ":::", "",
+    ]  # fmt: skip
+    if not tables:
+        lines += ["```{note}", "This sweep has not run in this build: its table and maps appear here once it has.", "```", ""]
+    for profile, table in tables.items():
+        rows = table["rows"]
+        grid_names = [name for name, _ in table["grid"]]
+        columns = [column for column, _ in table["collect"]]
+        devices = sorted({str(r["device"]) for r in rows})
+        commits = sorted({str(r["commit"]) for r in rows})
+        lines += [f"## Profile `{profile}`", "", f"{len(rows)} points on {', '.join(devices)} (commit {', '.join(commits)}); rule: `{table.get('rule')}`,"
+                  " verdict holds (+) or fails (−) only when the whole 95 % interval says so, else inconclusive (?).", ""]  # fmt: skip
+        for name in table["figures"]:
+            lines += [f"![{name}]({notebook}.{sweep}/{profile}/{name})", ""]
+        header = ["point", *grid_names, *(f"{c} [95 % interval], verdict" for c in columns), "run key", "wall time (s)"]
+        lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        for r in rows:
+            cells = [f"{_number(r[c])} [{_number(r[c + ' low'])}, {_number(r[c + ' high'])}], {r.get(c + ' verdict', '–')}" for c in columns]
+            wall = f"{r['wall_time_s']:.0f}" if isinstance(r.get("wall_time_s"), (int, float)) else "–"
+            lines.append("| " + " | ".join([_cell(str(r["point"])), *(_cell(str(r[g])) for g in grid_names), *cells, f"`{r['run_key']}`", wall]) + " |")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def imported_label(run: Any) -> str:
+    """A run made elsewhere as the pages name it: profile, device, and what differs from here.
+
+    Parameters
+    ----------
+    run : superposition.book.bundles.ImportedRun
+        The run.
+
+    Returns
+    -------
+    str
+        The label.
+    """
+    return f"profile `{run.profile}` on {run.device}" + (f" (**{run.mismatch}**)" if run.mismatch else "")
+
+
+def imported_header(run: Any, title: str) -> str:
+    """The admonition that heads the page of a run made elsewhere.
+
+    Parameters
+    ----------
+    run : superposition.book.bundles.ImportedRun
+        The run.
+    title : str
+        The chapter's title.
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
+    m = run.manifest
+    return (
+        f":::{{admonition}} Imported run: {title}, {imported_label(run)}\n:class: important\n\n"
+        f"This page is a run of `{run.notebook}` made on another machine and brought into the book from a bundle "
+        f"(`{m['import']['bundle']}`, imported {m['import']['imported']}): profile `{run.profile}`, device `{run.device}`, "
+        f"commit `{m['commit']}`, run key `{m['run_key']}`, lock file `{m.get('lock_digest')}`, run time {m['wall_time_s']:.0f} s, "
+        f"started {m['started']}. Its files were checked against the digests packed with them"
+        + (f"; it was {run.mismatch}, so its numbers need not match this book's code." if run.mismatch else "; its run key matches this checkout's code and lock file.")
+        + f" The default run is [the chapter's page](../executed/{run.notebook}.ipynb).\n:::\n"
+    )
+
+
+def imported_index(runs: list[Any]) -> str:
+    """The page listing the runs made elsewhere, and how to pack and import one.
+
+    Parameters
+    ----------
+    runs : list of superposition.book.bundles.ImportedRun
+        The imported runs.
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
+    lines = [
+        "# Runs made elsewhere", "",
+        "Runs of the chapters made on other machines (a GPU node, a cluster job), packed with their provenance and",
+        "checked on import: every file against its digest, and the run key against this checkout's code, lock file",
+        "and parameters. A run made with other code is refused unless imported with `--allow-mismatch`, and is then",
+        "labelled so here and on its page.", "",
+        "```bash",
+        "# on the machine that made the run (after make run NB=<name> PROFILE=paper there):",
+        "python -m superposition.book.bundles pack <name> -o <name>-paper.tar.gz",
+        "# here:",
+        "python -m superposition.book.bundles import <name>-paper.tar.gz",
+        "make book",
+        "```", "",
+    ]  # fmt: skip
+    if not runs:
+        return "\n".join(lines + ["No run has been imported into this book yet.", ""])
+    lines += ["| chapter | run | commit | run time | page |", "|---|---|---|---|---|"]
+    for run in runs:
+        lines.append(f"| `{run.notebook}` | {_cell(imported_label(run))} | `{run.manifest['commit']}` | {run.manifest['wall_time_s']:.0f} s | "
+                     f"[open](imported/{run.notebook}--{run.label}.ipynb) |")  # fmt: skip
+    return "\n".join(lines) + "\n"

@@ -163,7 +163,8 @@ def profile_path(notebook_path: Path, profile: str) -> Path:
 
 
 def available_profiles(notebook_path: Path) -> list[str]:
-    """``default`` plus every ``<notebook>.<profile>.yaml`` beside the notebook.
+    """``default`` plus every ``<notebook>.<profile>.yaml`` beside the notebook (not the sweeps,
+    ``<notebook>.<sweep>.sweep.yaml``).
 
     Parameters
     ----------
@@ -175,7 +176,8 @@ def available_profiles(notebook_path: Path) -> list[str]:
     list of str
         Profile names, ``default`` first.
     """
-    names = sorted(p.name[len(notebook_path.stem) + 1 : -len(".yaml")] for p in notebook_path.parent.glob(f"{notebook_path.stem}.*.yaml"))
+    files = [p for p in notebook_path.parent.glob(f"{notebook_path.stem}.*.yaml") if not p.name.endswith(".sweep.yaml")]  # sweeps: book.sweeps
+    names = sorted(p.name[len(notebook_path.stem) + 1 : -len(".yaml")] for p in files)
     return [DEFAULT_PROFILE, *names]
 
 

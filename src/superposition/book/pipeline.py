@@ -594,9 +594,71 @@ def stage_book(stage: Path | None = None, require_all: bool = True, out: Path | 
         _append_markdown_cell(stage / "executed" / f"{name}.ipynb", reproduce_box(name, results.get(name)))
     mathjax = mathjax_folder()
     shutil.copytree(mathjax, stage / "_vendor" / "mathjax")  # html_static_path in _config.yml
-    atomic_write_text(stage / "claims.md", claims_page(results))
+    from .bundles import imported_runs
+
+    atomic_write_text(stage / "claims.md", claims_page(results, imported_runs()))
     atomic_write_text(stage / "status.md", status_page(results))
+    stage_sweeps(stage, out)
+    stage_imported(stage)
     return stage
+
+
+def stage_imported(stage: Path) -> None:
+    """The runs imported from elsewhere (:mod:`.bundles`): each executed notebook as a page of
+    ``<stage>/imported/``, headed by its label (profile, device, commit, and what differs from this
+    checkout), and an index page ``imported.md``.
+
+    Parameters
+    ----------
+    stage : pathlib.Path
+        The staged book.
+    """
+    import nbformat
+
+    from .bundles import imported_runs
+    from .pages import imported_header, imported_index
+
+    runs = imported_runs()
+    (stage / "imported").mkdir(exist_ok=True)
+    for run in runs:
+        notebook = nbformat.read(run.folder / f"{run.notebook}.ipynb", as_version=4)
+        notebook.cells.insert(0, nbformat.v4.new_markdown_cell(imported_header(run, chapter_title(run.notebook))))
+        nbformat.write(notebook, stage / "imported" / f"{run.notebook}--{run.label}.ipynb")
+    atomic_write_text(stage / "imported.md", imported_index(runs))
+    if runs:  # a section per run under the index page in the staged table of contents
+        import yaml
+
+        toc = yaml.safe_load((stage / "_toc.yml").read_text())
+        entry = next(c for part in toc["parts"] for c in part["chapters"] if c.get("file") == "imported")
+        entry["sections"] = [{"file": f"imported/{run.notebook}--{run.label}"} for run in runs]
+        atomic_write_text(stage / "_toc.yml", yaml.safe_dump(toc, sort_keys=False, allow_unicode=True))
+
+def stage_sweeps(stage: Path, out: Path) -> None:
+    """A page per declared sweep in ``<stage>/sweeps/``, with the tables and maps gathered in
+    ``<out>/sweeps`` (:mod:`.sweeps`), or a note saying how to run it.
+
+    Parameters
+    ----------
+    stage : pathlib.Path
+        The staged book.
+    out : pathlib.Path
+        The output folder the sweeps were gathered into.
+    """
+    from .pages import sweep_page
+    from .sweeps import all_sweeps, load_sweep
+
+    (stage / "sweeps").mkdir(exist_ok=True)
+    for notebook, sweep in all_sweeps():
+        tables = {}
+        for table_path in sorted((out / "sweeps" / notebook / sweep).glob("*/table.json")):
+            profile, table = table_path.parent.name, json.loads(table_path.read_text())
+            figures = stage / "sweeps" / f"{notebook}.{sweep}" / profile
+            figures.mkdir(parents=True)
+            for name in table["figures"]:
+                shutil.copyfile(table_path.parent / "figures" / name, figures / name)
+            tables[profile] = table
+        page = sweep_page(notebook, sweep, tables, load_sweep(notebook, sweep).description, chapter_title(notebook))
+        atomic_write_text(stage / "sweeps" / f"{notebook}.{sweep}.md", page)
 
 
 def _append_markdown_cell(path: Path, text: str) -> None:

@@ -78,6 +78,24 @@ def table_key(prefix: str, row_keys: list[Any], column: str) -> str:
     return "_".join([prefix, *(str(v) for v in row_keys), column])
 
 
+def lock_digest() -> str:
+    """The SHA-256 of the lock file ``constraints.txt`` (first 16 hex digits), or ``unknown``.
+
+    Returns
+    -------
+    str
+        The digest.
+    """
+    import hashlib
+
+    from ..io import ROOT
+
+    try:
+        return hashlib.sha256((ROOT / "constraints.txt").read_bytes()).hexdigest()[:16]
+    except OSError:
+        return "unknown"
+
+
 def git_commit() -> str:
     """The current commit (short hash, ``+dirty`` when the tree has changes), or ``unknown``.
 
@@ -190,7 +208,8 @@ class Run:
         dict of str to Any
             The parameters, profile, device, commit (:func:`git_commit`), package versions
             (:func:`package_versions`), Python version, platform, CPU, start time (UTC, ISO 8601),
-            wall time so far in seconds, and the runner's run key (``$SUPERPOSITION_RUN_KEY``, or empty).
+            wall time so far in seconds, the runner's run key (``$SUPERPOSITION_RUN_KEY``, or empty)
+            and the lock file's digest (:func:`lock_digest`).
         """
         from ..runtime import describe_cpu  # torch is loaded by then; the runner imports this module without it
 
@@ -206,6 +225,7 @@ class Run:
             "started": datetime.fromtimestamp(self.started, timezone.utc).isoformat(timespec="seconds"),
             "wall_time_s": round(time.time() - self.started, 2),
             "run_key": os.environ.get(RUN_KEY_ENV, ""),
+            "lock_digest": lock_digest(),
         }
 
     def _write(self) -> None:
@@ -306,8 +326,22 @@ class Run:
             raise ValueError(f"figure names start with 'fig_' (to keep them apart from result keys), got {name!r}")
         import matplotlib.pyplot as plt
 
+        fig.text(0.5, 0.0, self.figure_provenance(), ha="center", va="top", fontsize=6, color="0.4")
         _glue(name, fig)
         plt.close(fig)
+
+    def figure_provenance(self) -> str:
+        """The one-line note printed under every figure: notebook, profile, run key, device, commit.
+
+        Returns
+        -------
+        str
+            The note.
+        """
+        if not hasattr(self, "_commit"):
+            self._commit = git_commit()
+        key = os.environ.get(RUN_KEY_ENV, "") or "none (run outside the pipeline)"
+        return f"{self.notebook} · profile {self.profile} · run key {key} · {self.device} · commit {self._commit}"
 
     def finish(self) -> None:
         """Mark the results complete and show the provenance line."""

@@ -1,0 +1,107 @@
+"""Sweeps: the sweep file is checked before anything runs, points are keyed by run key, Snakemake
+skips unchanged points, resumes after an interruption, reports a failing point by name, and the
+cluster profile plans with no scheduler present."""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from superposition.book import params, pipeline, sweeps
+from superposition.book.params import ParameterError
+from superposition.io import ROOT, notebook_path
+
+SMOKE_SWEEP = {
+    "description": "two smoke points",
+    "base_profile": "smoke",
+    "base": {"k_sweep": "", "dead_latent_check": False, "tms_probabilities": 2, "tms_steps": 10},
+    "grid": {"feature_probability": [0.1, 0.2], "widths": ["4"]},
+    "collect": {"ridge": "change_ridge_w{widths}_mean"},
+    "rule": "> 0",
+}
+
+
+def _write(tmp_path: Path, spec: dict) -> Path:
+    path = tmp_path / "toy_alignment.test.sweep.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
+def test_the_toy_sweep_file_loads_and_is_not_a_profile():
+    sweep = sweeps.load_sweep("toy_alignment", "sparsity_width")
+    assert list(sweep.grid) == ["feature_probability", "widths"] and sweep.rule == "> 0"
+    assert len(sweeps.points(sweep)) == 9
+    assert "sparsity_width.sweep" not in params.available_profiles(notebook_path("toy_alignment"))
+    assert sweeps.load_sweep("toy_alignment", "sparsity_width", "smoke").base_profile == "smoke"
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"grid": {"feature_probability": []}}, "non-empty list"),
+        ({"grid": {"no_such_parameter": [1], "widths": ["4"]}}, "no_such_parameter"),
+        ({"grid": {"feature_probability": ["many"], "widths": ["4"]}}, "feature_probability"),
+        ({"collect": {"ridge": "change_ridge_w{width}_mean"}}, "neither grid nor base"),
+        ({"base": {"widths": "4"}}, "both in 'base' and in 'grid'"),
+        ({"colour": "red"}, "must be a mapping with the fields"),
+        ({"rule": "bigger"}, "'rule' must look like"),
+    ],
+)
+def test_a_bad_sweep_file_is_refused_before_anything_runs(tmp_path, change, message):
+    path = _write(tmp_path, SMOKE_SWEEP | change)
+    with pytest.raises((ParameterError, ValueError), match=message):
+        sweeps.points(sweeps.load_sweep("toy_alignment", "test", path=path))
+
+
+def test_unknown_sweeps_and_profiles_are_named(tmp_path):
+    with pytest.raises(ParameterError, match="declared sweeps: sparsity_width"):
+        sweeps.load_sweep("toy_alignment", "nothing")
+    with pytest.raises(ParameterError, match="allowed: default, paper, smoke"):
+        sweeps.load_sweep("toy_alignment", "sparsity_width", "huge")
+
+
+def test_points_are_keyed_by_run_key_and_a_changed_point_changes_only_its_key(tmp_path):
+    first = sweeps.points(sweeps.load_sweep("toy_alignment", "test", path=_write(tmp_path, SMOKE_SWEEP)))
+    changed = SMOKE_SWEEP | {"grid": {"feature_probability": [0.1, 0.3], "widths": ["4"]}}
+    second = sweeps.points(sweeps.load_sweep("toy_alignment", "test", path=_write(tmp_path, changed)))
+    assert [p.id for p in first] == ["feature_probability=0.1,widths=4", "feature_probability=0.2,widths=4"]
+    assert first[0].run_key == second[0].run_key != first[1].run_key != second[1].run_key
+    assert first[0].run_key == pipeline.run_key("toy_alignment", first[0].parameters)
+    plan = json.loads(sweeps.plan(sweeps.load_sweep("toy_alignment", "test", path=_write(tmp_path, SMOKE_SWEEP)), tmp_path / "out").read_text())
+    assert plan["grid"] == [["feature_probability", [0.1, 0.2]], ["widths", ["4"]]]
+    assert plan["points"][1]["results"].endswith(f"points/{first[1].run_key}/results/toy_alignment.json")
+
+
+def test_the_cluster_profile_plans_without_a_scheduler(tmp_path):
+    plan = sweeps.plan(sweeps.load_sweep("toy_alignment", "sparsity_width", "paper"), tmp_path)
+    command = sweeps.snakemake_command(plan, cluster="slurm", dry_run=True)
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "point" in done.stdout and "30" in done.stdout  # 5 x 6 points, one job each
+    with pytest.raises(ParameterError, match="allowed: slurm"):
+        sweeps.snakemake_command(plan, cluster="pbs")
+
+
+@pytest.mark.notebook
+def test_a_smoke_sweep_runs_skips_resumes_and_names_a_failing_point(tmp_path):
+    path, out = _write(tmp_path, SMOKE_SWEEP), tmp_path / "sweeps"
+    assert sweeps.run_sweep("toy_alignment", "test", cores=2, out=out, path=path) == 0
+    root = out / "toy_alignment" / "test" / "default"
+    table = json.loads((root / "table.json").read_text())
+    assert [r["point"] for r in table["rows"]] == ["feature_probability=0.1,widths=4", "feature_probability=0.2,widths=4"]
+    assert all(r["ridge verdict"] in ("holds", "fails", "inconclusive") and r["ridge low"] <= r["ridge"] <= r["ridge high"] for r in table["rows"])
+    results = [Path(e["results"]) for e in json.loads((root / "plan.json").read_text())["points"]]
+    stamps = [p.resolve().stat().st_mtime_ns for p in results]
+    assert sweeps.run_sweep("toy_alignment", "test", cores=2, out=out, path=path) == 0  # unchanged: nothing runs
+    assert [p.resolve().stat().st_mtime_ns for p in results] == stamps
+    results[1].unlink()  # a point that never finished (an interrupted sweep)
+    assert sweeps.run_sweep("toy_alignment", "test", cores=2, out=out, path=path) == 0
+    assert results[0].resolve().stat().st_mtime_ns == stamps[0] and results[1].exists()
+    broken = _write(tmp_path, SMOKE_SWEEP | {"grid": {"feature_probability": [0.1, 0.2], "widths": ["4", "400000"]}})
+    assert sweeps.run_sweep("toy_alignment", "test", cores=2, out=out, path=broken) == 1
+    missing = [e["id"] for e in sweeps.missing_points(root / "plan.json")]
+    assert missing == ["feature_probability=0.1,widths=400000", "feature_probability=0.2,widths=400000"]
+    assert results[0].exists() and results[1].exists()
