@@ -1,8 +1,8 @@
 """Benchmark: training N sparse autoencoders at once against training them one after another.
 
 The reference is the straightforward route: one TopK SAE as a ``torch.nn.Module`` (two
-``nn.Linear`` layers, TopK with ReLU, the AuxK loss on latents silent in the batch, AdamW), as
-in the authors' toy code, trained N times in a Python loop. Ours is ``sae.train_saes`` on one
+``nn.Linear`` layers, TopK with ReLU, the AuxK loss on latents silent in the batch in the
+preset's form, AdamW), as in the authors' toy code, trained N times in a Python loop. Ours is ``sae.train_saes`` on one
 batch of N SAEs. Both start from the same weights and see the same batches; the script reports
 samples per second (N SAEs x batch x steps / wall time), the ratio, and the largest weight
 difference after training (they do the same arithmetic, in a different order). Two sizes:
@@ -40,10 +40,10 @@ SIZES = {
 class PlainTopKSae(nn.Module):
     """One TopK SAE the straightforward way: ``z = TopK(ReLU(W_enc h + b_enc))``, ``h_hat = W_dec z + b_dec``."""
 
-    def __init__(self, d: int, n_latents: int, k: int, aux_alpha: float) -> None:
+    def __init__(self, d: int, n_latents: int, k: int, aux_alpha: float, aux_form: str = "signed") -> None:
         super().__init__()
         self.encoder, self.decoder = nn.Linear(d, n_latents), nn.Linear(n_latents, d)
-        self.k, self.aux_alpha = k, aux_alpha
+        self.k, self.aux_alpha, self.aux_form = k, aux_alpha, aux_form
 
     def loss(self, h: torch.Tensor) -> torch.Tensor:
         """Reconstruction MSE plus the AuxK loss; ``h``: (batch, d)."""
@@ -53,7 +53,9 @@ class PlainTopKSae(nn.Module):
         h_hat = self.decoder(z)
         loss = ((h - h_hat) ** 2).mean()
         dead = ~(z > 0).any(dim=0)
-        if bool(dead.any()):
+        if bool(dead.any()) and self.aux_form == "signed":  # the authors' code: raw pre-activations, bias, residual not detached
+            loss = loss + self.aux_alpha * ((self.decoder(pre * dead) - (h - h_hat)) ** 2).mean()
+        elif bool(dead.any()):  # Gao et al.: the ReLU of the pre-activations, no bias, residual fixed
             residual_hat = (torch.relu(pre) * dead) @ self.decoder.weight.T
             loss = loss + self.aux_alpha * ((residual_hat - (h - h_hat).detach()) ** 2).mean()
         return loss
@@ -63,7 +65,7 @@ def plain_copies(saes: sae.Saes) -> list[PlainTopKSae]:
     """The SAEs of a batch as separate modules with the same weights."""
     cfg, copies = saes.config, []
     for j in range(saes.w_enc.shape[0]):
-        module = PlainTopKSae(saes.w_enc.shape[1], cfg.n_latents, cfg.k, cfg.aux_alpha).to(saes.w_enc.device)
+        module = PlainTopKSae(saes.w_enc.shape[1], cfg.n_latents, cfg.k, cfg.aux_alpha, cfg.aux_form).to(saes.w_enc.device)
         with torch.no_grad():
             module.encoder.weight.copy_(saes.w_enc[j].T)
             module.encoder.bias.copy_(saes.b_enc[j])

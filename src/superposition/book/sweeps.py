@@ -426,8 +426,9 @@ VERDICT_MARKS = {"holds": "+", "fails": "−", "inconclusive": "?"}
 
 def draw_figures(grid: dict[str, list[Any]], columns: list[str], rows: list[dict[str, Any]], rule: str | None, folder: Path) -> list[str]:
     """Figures of a gathered sweep: a heat map per collected column over the first two grid
-    parameters (each cell marked + holds, − fails, ? inconclusive), or a line with its interval
-    over a one-parameter grid; further grid parameters are averaged over.
+    parameters (each cell marked + holds, − fails, ? inconclusive, with black lines where the
+    verdict changes), or a line with its interval over a one-parameter grid; further grid
+    parameters are averaged over.
 
     Parameters
     ----------
@@ -475,11 +476,18 @@ def draw_figures(grid: dict[str, list[Any]], columns: list[str], rows: list[dict
                 i, k = ys.index(r[axes_names[1]]), xs.index(r[axes_names[0]])
                 heat[i, k] = r[column] if np.isnan(heat[i, k]) else (heat[i, k] + r[column]) / 2
                 marks[i][k] = VERDICT_MARKS.get(r.get(f"{column} verdict", ""), "")
-            bound = float(np.nanmax(np.abs(heat))) or 1.0
-            image = ax.imshow(heat, cmap="RdBu_r", vmin=-bound, vmax=bound, origin="lower", aspect="auto")
+            centre = parse_rule(rule).threshold if rule and parse_rule(rule).op != "within" else 0.0  # colours diverge at the rule's threshold
+            bound = float(np.nanmax(np.abs(heat - centre))) or 1.0
+            image = ax.imshow(heat, cmap="RdBu_r", vmin=centre - bound, vmax=centre + bound, origin="lower", aspect="auto")
             for i in range(len(ys)):
                 for k in range(len(xs)):
                     ax.text(k, i, f"{heat[i, k]:+.3f}\n{marks[i][k]}", ha="center", va="center", fontsize=7)
+            for i in range(len(ys)):  # the boundaries between verdicts: a line between neighbours that differ
+                for k in range(len(xs)):
+                    if k + 1 < len(xs) and marks[i][k] != marks[i][k + 1]:
+                        ax.plot([k + 0.5, k + 0.5], [i - 0.5, i + 0.5], color="k", lw=2.2)
+                    if i + 1 < len(ys) and marks[i][k] != marks[i + 1][k]:
+                        ax.plot([k - 0.5, k + 0.5], [i + 0.5, i + 0.5], color="k", lw=2.2)
             ax.set(xticks=range(len(xs)), xticklabels=[str(x) for x in xs], yticks=range(len(ys)), yticklabels=[str(y) for y in ys],
                    xlabel=axes_names[0], ylabel=axes_names[1])  # fmt: skip
             fig.colorbar(image, ax=ax, shrink=0.85, label=column)
