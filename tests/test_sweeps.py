@@ -105,3 +105,26 @@ def test_a_smoke_sweep_runs_skips_resumes_and_names_a_failing_point(tmp_path):
     missing = [e["id"] for e in sweeps.missing_points(root / "plan.json")]
     assert missing == ["feature_probability=0.1,widths=400000", "feature_probability=0.2,widths=400000"]
     assert results[0].exists() and results[1].exists()
+
+
+def test_the_sweep_page_shows_the_gathered_table_or_says_how_to_run_it(tmp_path):
+    from superposition.book import pages
+
+    empty = pages.sweep_page("toy_alignment", "sparsity_width", {}, "where it holds", "Sweep: a × b")
+    assert "has not run in this build" in empty and "make sweep NB=toy_alignment SWEEP=sparsity_width" in empty
+    row = {"point": "feature_probability=0.1,widths=8", "feature_probability": 0.1, "widths": "8", "ridge": -0.2, "ridge low": -0.3,
+           "ridge high": -0.1, "ridge verdict": "fails", "run_key": "0123456789abcdef", "commit": "abc", "device": "cpu (2 threads)", "wall_time_s": 95.0}  # fmt: skip
+    table = {"grid": [["feature_probability", [0.1]], ["widths", ["8"]]], "collect": [["ridge", "change_ridge_w{widths}_mean"]], "rule": "> 0",
+             "rows": [row], "figures": ["00_ridge.png"]}  # fmt: skip
+    page = pages.sweep_page("toy_alignment", "sparsity_width", {"default": table}, "where it holds", "Sweep: a × b")
+    assert "![00_ridge.png](toy_alignment.sparsity_width/default/00_ridge.png)" in page
+    assert "| feature_probability=0.1,widths=8 | 0.1 | 8 | -0.2 [-0.3, -0.1], fails | `0123456789abcdef` | 95 |" in page
+
+
+def test_figures_mark_verdicts_and_their_boundaries(tmp_path):
+    rows = [{"a": a, "b": b, "x": v, "x low": v - 0.1, "x high": v + 0.1, "x verdict": "holds" if v > 0.1 else "inconclusive"}
+            for (a, b), v in zip([(1, 1), (2, 1), (1, 2), (2, 2)], [0.5, 0.05, 0.4, 0.3])]  # fmt: skip
+    names = sweeps.draw_figures({"a": [1, 2], "b": [1, 2]}, ["x"], rows, "> 0", tmp_path)
+    assert names == ["00_x.png"] and (tmp_path / "00_x.png").stat().st_size > 1000
+    line = sweeps.draw_figures({"a": [1, 2, 3]}, ["x"], [{**rows[0], "a": a} for a in (1, 2, 3)], None, tmp_path / "line")
+    assert (tmp_path / "line" / line[0]).is_file()

@@ -472,7 +472,7 @@ def sweep_page(notebook: str, sweep: str, tables: dict[str, dict[str, Any]], des
     description : str
         The sweep file's description.
     title : str
-        The chapter's title.
+        The page's title.
 
     Returns
     -------
@@ -480,7 +480,7 @@ def sweep_page(notebook: str, sweep: str, tables: dict[str, dict[str, Any]], des
         The page.
     """
     lines = [
-        f"# Sweep: {sweep.replace('_', ' ')} ({title})", "",
+        f"# {title}", "",
         description, "",
         ":::{admonition} Run this sweep\n:class: tip\n",
         "From the repository root, after `make env` (Snakemake runs the points on every local core; a point",

@@ -657,7 +657,9 @@ def stage_sweeps(stage: Path, out: Path) -> None:
             for name in table["figures"]:
                 shutil.copyfile(table_path.parent / "figures" / name, figures / name)
             tables[profile] = table
-        page = sweep_page(notebook, sweep, tables, load_sweep(notebook, sweep).description, chapter_title(notebook))
+        declared = load_sweep(notebook, sweep)
+        title = f"Sweep: {' × '.join(declared.grid)} ({chapter_title(notebook).split(':')[0]})"
+        page = sweep_page(notebook, sweep, tables, declared.description, title)
         atomic_write_text(stage / "sweeps" / f"{notebook}.{sweep}.md", page)
 
 
