@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
+from superposition.book.sweeps import all_sweeps
 from superposition.io import BUILD, notebook_names
 
 from conftest import expected_glued_texts
@@ -50,7 +51,8 @@ WIDE_ELEMENTS = """() => {
         .slice(0, 8);
 }"""
 """JavaScript: what sticks out of the text column at the page's width (``[]`` when nothing does)."""
-PAGES = ["intro", "claims", "status", "references"] + [f"executed/{name}" for name in notebook_names()]
+PAGES = ["intro", "claims", "status", "references", "imported"] + [f"executed/{name}" for name in notebook_names()]
+PAGES += [f"sweeps/{notebook}.{sweep}" for notebook, sweep in all_sweeps()]
 SCREENSHOTS = BUILD / "screenshots"
 
 
