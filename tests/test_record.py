@@ -126,3 +126,24 @@ def test_atomic_write_leaves_the_old_file_on_failure(tmp_path, monkeypatch):
     with pytest.raises(TypeError):
         atomic_write_text(target, 123)  # type: ignore[arg-type]
     assert target.read_text() == "old"
+
+
+def test_every_figure_carries_its_provenance_line(run, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from superposition.book import record
+
+    monkeypatch.setenv(record.RUN_KEY_ENV, "0123456789abcdef")
+    monkeypatch.setattr(record, "git_commit", lambda: "feedbeef0000")
+    monkeypatch.setattr(record, "_glue", lambda key, value: glued.append((key, value)))
+    glued = []
+    fig, _ = plt.subplots()
+    run.figure("fig_demo", fig)
+    [(key, shown)] = glued
+    texts = [t.get_text() for t in shown.texts]
+    assert key == "fig_demo" and texts == [f"{run.notebook} · profile {run.profile} · run key 0123456789abcdef · {run.device} · commit feedbeef0000"]
+    with pytest.raises(ValueError, match="start with 'fig_'"):
+        run.figure("demo", plt.figure())
