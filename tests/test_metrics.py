@@ -80,6 +80,31 @@ def test_dead_units_are_decided_once_over_all_folds():
     np.testing.assert_allclose(scores.per_fold, clean.per_fold, rtol=0, atol=1e-12)
 
 
+def test_kept_units_are_the_units_every_metric_compares():
+    """kept_units against a plain reference (sklearn's folds, each part checked with numpy), and
+    against the unit counts the metrics report, on sparse codes with units that fire in one fold only."""
+    rng = np.random.default_rng(3)
+    codes = np.maximum(rng.standard_normal((150, 20)) - 1.5, 0.0)
+    codes[:, 0] = 0.0  # never fires
+    codes[:, 1] = 0.0
+    codes[7, 1] = 2.0  # fires on one image: zero in the other folds' test parts
+    codes[:, 2] = 0.0
+    codes[rng.choice(150, 40, replace=False), 2] = 1.0  # fires on many images
+    reference = np.ones(20, dtype=bool)
+    for train, test in KFold(n_splits=5, shuffle=True, random_state=42).split(codes):
+        for part in (train, test):
+            reference &= np.ptp(codes[part], axis=0) > 0
+    kept = metrics.kept_units(codes)
+    assert kept.dtype == bool and kept.shape == (20,) and not kept[:2].any() and kept[2]
+    np.testing.assert_array_equal(kept, reference)
+    assert int((codes.std(axis=0) > 0).sum()) > int(kept.sum())  # "fires on some image" counts more
+    neurons = rng.standard_normal((150, 6))
+    table = metrics.score_pairs({"codes→neurons": (codes, neurons), "neurons→codes": (neurons, codes)}, ["ridge", "semi_matching", "soft_matching"])
+    assert set(table[table.pair == "codes→neurons"].n_source_units) == {int(kept.sum())}
+    assert set(table[table.pair == "neurons→codes"].n_target_units) == {int(kept.sum())}
+    np.testing.assert_array_equal(metrics.kept_units(torch.from_numpy(codes)), kept)
+
+
 def test_fold_scores_summary():
     x, y = shared_structure(100, 5, 6)
     scores = metrics.semi_matching(x, y)

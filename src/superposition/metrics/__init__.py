@@ -21,7 +21,7 @@ from .population import (
     population_semi_matching,
     population_soft_matching,
 )
-from .protocol import FoldScores, dead_units, kfold_indices, normalize_columns, prepare_pair
+from .protocol import FoldScores, dead_units, kept_units, kfold_indices, normalize_columns, prepare_pair
 from .recovery_scores import feature_latent_correlations, max_correlation_per_feature, mean_correlation_coefficient
 from .regression import DEFAULT_ALPHAS, RidgeCVFit, fit_ridge_cv, ridge_predictivity
 from .similarity import linear_cka, rsa
@@ -42,6 +42,7 @@ __all__ = [
     "difference_interval",
     "feature_latent_correlations",
     "fit_ridge_cv",
+    "kept_units",
     "kfold_indices",
     "linear_cka",
     "max_correlation_per_feature",

@@ -259,6 +259,30 @@ def dead_units(data: torch.Tensor, folds: list[Fold]) -> torch.Tensor:
     return (high == low).any(dim=0)
 
 
+def kept_units(data: Any, n_folds: int = N_FOLDS, seed: int = SEED) -> NDArray[np.bool_]:
+    """Which units of one representation the fold-based metrics keep (step 2 on the metrics' folds).
+
+    A unit is kept unless it is constant in the train part or the test part of some fold of
+    :func:`kfold_indices` ``(n_samples, n_folds, seed)``, the folds every metric of a
+    :func:`prepare_pair` uses: the count of kept units is the number of units (neurons or latents)
+    a metric actually compares, which can be smaller than the number that vary over all samples.
+
+    Parameters
+    ----------
+    data : array-like or torch.Tensor, (n_samples, n_units)
+        The representation.
+    n_folds, seed : int
+        The folds (the metrics' defaults).
+
+    Returns
+    -------
+    numpy.ndarray of bool, (n_units,)
+        True for a unit the metrics keep.
+    """
+    x = as_matrix(data, "data")
+    return (~dead_units(x, kfold_indices(x.shape[0], n_folds, seed))).numpy()
+
+
 def normalize_columns(data: torch.Tensor) -> torch.Tensor:
     """Centre every column and scale it to unit L2 norm.
 
