@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
@@ -85,27 +87,29 @@ def cell_edges(centres: NDArray[np.float64] | list[float]) -> NDArray[np.float64
     return np.concatenate([[centres[0] - (mids[0] - centres[0])], mids, [centres[-1] + (centres[-1] - mids[-1])]])
 
 
-def new_figure(n_cols: int = 1, width: float = 5.2, height: float = 4.2) -> tuple[Figure, list[Axes]]:
-    """A figure with ``n_cols`` axes side by side.
+def new_figure(n_cols: int = 1, width: float = 5.2, height: float = 4.2, n_rows: int = 1) -> tuple[Figure, list[Axes]]:
+    """A figure with ``n_cols`` axes side by side, in ``n_rows`` rows.
 
     Parameters
     ----------
     n_cols : int
-        Number of axes.
+        Number of axes per row.
     width : float
         Width per axes, in inches.
     height : float
-        Height in inches.
+        Height per row in inches.
+    n_rows : int
+        Number of rows.
 
     Returns
     -------
     fig : matplotlib.figure.Figure
         The figure.
     axes : list of matplotlib.axes.Axes
-        Its ``n_cols`` axes.
+        Its ``n_rows * n_cols`` axes, row by row.
     """
-    fig, axes = plt.subplots(1, n_cols, figsize=(width * n_cols, height), squeeze=False, layout="constrained")
-    return fig, list(axes[0])
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(width * n_cols, height * n_rows), squeeze=False, layout="constrained")
+    return fig, list(axes.ravel())
 
 
 def condition_bars(
@@ -117,12 +121,14 @@ def condition_bars(
     baseline: int | None = 0,
     title: str = "",
     ylabel: str = "",
+    counts: list[list[str]] | None = None,
 ) -> None:
     """Grouped bars: one group per entry of ``groups`` (e.g. widths), one bar per condition.
 
     Error bars are ``sems`` (fold standard errors) where given and finite. With ``baseline`` set,
     every other bar is labelled with its change relative to the baseline condition of its group, in
-    percent (as Paper A prints).
+    percent (as Paper A prints). With ``counts``, each bar carries a text at its foot (e.g. the
+    units a metric compared).
 
     Parameters
     ----------
@@ -142,6 +148,8 @@ def condition_bars(
         Axes title.
     ylabel : str
         Label of the y axis.
+    counts : (n_groups, n_conditions) nested list of str or None
+        Text written upwards inside each bar, from its foot.
     """
     means = np.asarray(means, dtype=float)
     n_groups, n_conditions = means.shape
@@ -156,8 +164,60 @@ def condition_bars(
             for p, m, ch in zip(positions, means[:, c], change):
                 ax.annotate(f"{ch:+.0f}%", (p, max(m, 0.0)), xytext=(0, 2), textcoords="offset points",
                             ha="center", va="bottom", fontsize=6, rotation=90)  # fmt: skip
+        for g, p in enumerate(positions if counts is not None else []):
+            ax.annotate(counts[g][c], (p, 0.0), xytext=(0, 2), textcoords="offset points", ha="center", va="bottom", fontsize=6, rotation=90)
     ax.set_xticks(x, groups)
     ax.set(title=title, ylabel=ylabel)
     ax.title.set_fontsize(9)
     top = np.nanmax(means)
     ax.set_ylim(min(0.0, np.nanmin(means) * 1.1), max(1.0, top * 1.25))
+
+
+def change_grid(
+    ax: Axes,
+    sources: list[str],
+    targets: list[str],
+    change: NDArray[np.float64],
+    low: NDArray[np.float64],
+    high: NDArray[np.float64],
+    limit: float,
+    title: str = "",
+) -> Any:
+    """A heat map of changes over (source, target) pairs, each cell labelled with its interval.
+
+    Blue below zero, red above (a diverging map, symmetric about zero); a cell whose interval lies
+    wholly on one side of zero is labelled in bold; cells without a value (NaN) stay blank.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Axes to draw on.
+    sources : (n_sources,) list of str
+        Row labels.
+    targets : (n_targets,) list of str
+        Column labels.
+    change : (n_sources, n_targets) numpy.ndarray
+        The change per pair (NaN: no pair).
+    low, high : (n_sources, n_targets) numpy.ndarray
+        Ends of its interval.
+    limit : float
+        The colour scale runs from ``-limit`` to ``limit``.
+    title : str
+        Axes title.
+
+    Returns
+    -------
+    matplotlib.image.AxesImage
+        The image (for a colour bar).
+    """
+    image = ax.imshow(np.ma.masked_invalid(change), cmap="RdBu_r", vmin=-limit, vmax=limit)
+    for i, j in zip(*np.nonzero(np.isfinite(change))):
+        decided = low[i, j] > 0 or high[i, j] < 0
+        ax.text(j, i, f"{change[i, j]:+.3f}\n[{low[i, j]:+.2f}, {high[i, j]:+.2f}]", ha="center", va="center", fontsize=6.5,
+                fontweight="bold" if decided else "normal")  # fmt: skip
+    ax.set_xticks(range(len(targets)), targets, rotation=30, ha="right", fontsize=8)
+    ax.set_yticks(range(len(sources)), sources, fontsize=8)
+    ax.set(xlabel="target", ylabel="source", title=title)
+    ax.title.set_fontsize(9)
+    ax.grid(False)
+    return image

@@ -31,7 +31,11 @@ def _transformers() -> Any:
         import_torchvision()
     except ImportError:
         pass
-    import transformers
+    import warnings
+
+    with warnings.catch_warnings():  # tqdm.auto, imported by transformers, warns in a kernel without ipywidgets (a page would show it)
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        import transformers
 
     transformers.utils.logging.disable_progress_bar()
     return transformers

@@ -5,6 +5,7 @@
 - :mod:`.basis_pursuit`: batched basis-pursuit solvers
 - :mod:`.certificates`: exact verdicts on basis-pursuit solutions (dual certificates)
 - :mod:`.conditions`: Paper A's conditions (neurons, SAE codes, untrained SAEs) and the change table over SAE replicates
+- :mod:`.layer_saes`: SAEs on many network layers at once (grouped by width, replicated) and conditions scored on every replicate
 - :mod:`.amortisation`: SAEs against optimal sparse inference
 - :mod:`.identifiability`: latents on a sphere, an invertible generator, batched encoders, R² probes
 - :mod:`.additivity`: additivity statistics with object-level bootstrap and permutation tests
@@ -20,6 +21,7 @@ __all__ = [
     "conditions",
     "identifiability",
     "intrusion",
+    "layer_saes",
     "sae",
     "theory",
     "toy",
