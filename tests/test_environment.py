@@ -12,9 +12,9 @@ def _norm(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _constraints() -> dict[str, str]:
+def _constraints(name: str = "constraints.txt") -> dict[str, str]:
     pins = {}
-    for line in (ROOT / "constraints.txt").read_text().splitlines():
+    for line in (ROOT / name).read_text().splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
             name, version = line.split("==")
@@ -32,6 +32,16 @@ def test_constraints_pin_every_package_exactly():
     pins = _constraints()
     assert pins["torch"] == "2.13.0", "torch must stay pinned to the local CPU build"
     assert _pyproject_packages() <= set(pins), "every dependency of pyproject.toml must be pinned"
+
+
+def test_the_sweep_engine_is_pinned_in_its_own_lock_file():
+    """Snakemake and its SLURM executor live in .venv-sweep (Snakemake 9 needs packaging < 26,
+    nilearn 0.14 in .venv needs >= 26): constraints-sweep.txt pins every package of it."""
+    pins = _constraints("constraints-sweep.txt")
+    assert pins["snakemake"].startswith("9.") and "snakemake-executor-plugin-slurm" in pins
+    assert int(pins["packaging"].split(".")[0]) < 26 <= int(_constraints()["packaging"].split(".")[0])
+    makefile = (ROOT / "Makefile").read_text()
+    assert "-c constraints-sweep.txt" in makefile and "env: $(STAMP) $(MATHJAX) $(SWEEP_STAMP)" in makefile
 
 
 def test_environment_yml_names_the_same_packages_at_the_same_versions():
