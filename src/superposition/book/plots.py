@@ -210,7 +210,7 @@ def change_grid(
     matplotlib.image.AxesImage
         The image (for a colour bar).
     """
-    image = ax.imshow(np.ma.masked_invalid(change), cmap="RdBu_r", vmin=-limit, vmax=limit)
+    image = ax.imshow(np.ma.masked_invalid(change), cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
     for i, j in zip(*np.nonzero(np.isfinite(change))):
         decided = low[i, j] > 0 or high[i, j] < 0
         ax.text(j, i, f"{change[i, j]:+.3f}\n[{low[i, j]:+.2f}, {high[i, j]:+.2f}]", ha="center", va="center", fontsize=6.5,
