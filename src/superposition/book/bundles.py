@@ -299,6 +299,18 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line: ``pack``, ``import`` or ``list``.
+
+    Parameters
+    ----------
+    argv : list of str or None
+        Arguments (None: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 on success, 2 when a bundle is refused or cannot be packed.
+    """
     args = _parse_args(sys.argv[1:] if argv is None else argv)
     try:
         if args.command == "pack":

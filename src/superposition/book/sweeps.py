@@ -598,6 +598,18 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line: ``run``, ``plan``, ``point``, ``gather`` or ``list``.
+
+    Parameters
+    ----------
+    argv : list of str or None
+        Arguments (None: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 on success, 1 when a point failed or did not run, 2 for a wrong sweep file or parameters.
+    """
     args = _parse_args(sys.argv[1:] if argv is None else argv)
     try:
         if args.command == "run":
