@@ -394,9 +394,10 @@ run.record("min_kept_latents_minus_kept_units", int((fits["kept latents"] - fits
 # %% [markdown]
 # ## Alignment before and after disentanglement
 #
-# Four conditions per pair, all on the same held-out images: neuron→neuron, SAE→neuron,
-# SAE→SAE, and the random-SAE control (the source SAE untrained → the trained target SAE, as in
-# the authors' code). Metrics follow Paper A's protocol, as in the toy chapter: 5-fold
+# Five conditions per pair, all on the same held-out images: neuron→neuron, SAE→neuron,
+# SAE→SAE, and two controls with the source SAE untrained, mapped to the trained target SAE
+# (random SAE→SAE, as in the authors' code) or to the target's neurons (random SAE→neuron, the
+# control of SAE→neuron). Metrics follow Paper A's protocol, as in the toy chapter: 5-fold
 # cross-validation, units dead in any fold removed, columns standardised per fold; ridge
 # regression (Pearson r of the predicted target units), semi-matching and soft-matching.
 
@@ -849,8 +850,9 @@ grid_pooled[["metric", "group", "depth", "mean change", "interval low", "interva
 # %% [markdown]
 # ## A wider late layer
 #
-# A 64-channel late layer of a small CNN trained on ten clothing classes may hold few features
-# beyond its units, and so little superposition for an SAE to disentangle. A second seed pair of
+# The small CNN's late layer (channels per block: {glue:text}`cnn_channels`), trained on ten
+# clothing classes, may hold few features beyond its units, and so little superposition for an
+# SAE to disentangle. A second seed pair of
 # the small CNN, identical but for {glue:text}`wide_channels` channels in its late block, is
 # trained the same way, and the late-layer change is measured again with the same SAE recipe and
 # replicates.
@@ -901,9 +903,13 @@ width_rows[["metric", "channels", "neuron→neuron", "SAE→SAE", "mean change",
 # With {glue:text}`wide_channels` late channels, the late-layer ridge change is
 # {glue:text}`width_ridge_wide_mean:+.3f` ({glue:text}`width_ridge_wide_mean_low:+.3f` to
 # {glue:text}`width_ridge_wide_mean_high:+.3f`) against {glue:text}`width_ridge_base_mean:+.3f`
-# for the chapter's pair (channels {glue:text}`cnn_channels`); semi-matching {glue:text}`width_semi_matching_wide_mean:+.3f`
-# against {glue:text}`width_semi_matching_base_mean:+.3f`, soft-matching
-# {glue:text}`width_soft_matching_wide_mean:+.3f` against {glue:text}`width_soft_matching_base_mean:+.3f`.
+# for the chapter's pair (channels {glue:text}`cnn_channels`); semi-matching
+# {glue:text}`width_semi_matching_wide_mean:+.3f` against {glue:text}`width_semi_matching_base_mean:+.3f`,
+# soft-matching {glue:text}`width_soft_matching_wide_mean:+.3f` against
+# {glue:text}`width_soft_matching_base_mean:+.3f`. The intervals cover the SAEs' training only:
+# each width is one seed pair of networks, so a difference between the two widths is as much a
+# difference between two draws of the networks (the replicate runs behind the
+# {doc}`registry <../claims>` redraw both pairs).
 
 # %% [markdown]
 # ## What this page shows
@@ -937,13 +943,16 @@ run.record("n_cross_cells", int(cross_rows[change_columns].size), "(recipe, metr
 #   by {glue:text}`grid_ridge_trained_late_mean:+.3f` at the late layers and by
 #   {glue:text}`grid_ridge_trained_early_mean:+.3f` at the early ones: the paper's rise is not
 #   reproduced for regression. The matching metrics move by a few hundredths, up at the early
-#   layers. With the random-weights network as the source the SAEs raise late ridge alignment
-#   ({glue:text}`grid_ridge_control_late_mean:+.3f`), but the same SAEs untrained do nearly as
-#   much ({glue:text}`grid_ridge_control_late_random:+.3f`): re-coding a random network's units
-#   helps a linear read-out whether or not the code was learned.
-# - **Width.** A {glue:text}`wide_channels`-channel late block brings the late-layer ridge change
-#   from {glue:text}`width_ridge_base_mean:+.3f` to {glue:text}`width_ridge_wide_mean:+.3f`: closer to
-#   zero in a wider layer, as a layer with more superposed features would predict, but not above it.
+#   layers. With the random-weights network as the source the SAEs change late ridge alignment
+#   by {glue:text}`grid_ridge_control_late_mean:+.3f` and the same SAEs untrained by
+#   {glue:text}`grid_ridge_control_late_random:+.3f` (the size depends on the random network's
+#   draw): what re-coding a random network's units does to a linear read-out does not need a
+#   learned code.
+# - **Width.** With a {glue:text}`wide_channels`-channel late block the late-layer ridge change is
+#   {glue:text}`width_ridge_wide_mean:+.3f`, against {glue:text}`width_ridge_base_mean:+.3f` for the
+#   chapter's pair. One seed pair per width cannot tell the width from the draw of the networks,
+#   so this is no evidence either way on whether wider layers, with more room for superposed
+#   features, bring the SAE gain above zero.
 # - **Dead latents are measured as the metrics count them.** The metrics drop a unit or latent that
 #   is constant in any part of their five folds, and SAE codes lose more latents that way than
 #   the ones that never fire (figure above: the kept counts at the foot of every bar). At the end
