@@ -178,6 +178,22 @@ def test_the_network_chapter_rejects_bad_input_before_any_computation(tmp_path, 
 @pytest.mark.parametrize(
     "overrides, message",
     [
+        ({"target_seed": 2, "n_model_pairs": 2}, r"parameters 'source_seed', 'target_seed' and 'n_model_pairs' must give distinct model seeds"),
+        ({"sae_aux_form": "tanh"}, r"parameter 'sae_aux_form' must be one of 'relu', 'signed'"),
+        ({"sae_init": "zeros"}, r"parameter 'sae_init' must be one of 'independent', 'shared'"),
+        ({"n_model_pairs": 0}, r"parameter 'n_model_pairs' must be"),
+    ],
+)
+@pytest.mark.notebook
+def test_the_toy_chapter_rejects_bad_input_before_any_computation(tmp_path, overrides, message):
+    with pytest.raises((pipeline.RunError, ParameterError), match=message):
+        pipeline.execute("toy_alignment", "smoke", overrides, output_dir=tmp_path)
+    assert not (tmp_path / "results" / "toy_alignment.json").exists()
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
         ({"brain": "mri"}, r"parameter 'brain' must be one of 'synthetic', 'nsd'"),
         ({"brain_seed": 0}, r"parameters 'source_seed' and 'brain_seed' must differ"),
         ({"snr_low": 3.0}, r"parameters 'snr_low' and 'snr_high' must satisfy"),
