@@ -1,5 +1,7 @@
 """Sparse autoencoders: batched training against one SAE alone, TopK and AuxK behaviour, quality measures."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -192,13 +194,15 @@ def test_tied_init_and_unit_norm_decoder():
     torch.testing.assert_close(torch.linalg.vector_norm(s.w_dec, dim=-1), torch.ones(2, 8))
 
 
-def test_recipes_change_one_setting_each():
+def test_recipes_change_one_setting_each_and_saelens_like_three():
     base = sae.preset("dnn", n_latents=64, k=6)
     assert sae.recipe("authors", base) == base
     assert sae.recipe("lr_high", base).lr == pytest.approx(4 * base.lr)
     assert sae.recipe("batchtopk", base).kind == "batchtopk"
     assert sae.recipe("auxk_strong", base).aux_k == 12
-    assert set(sae.RECIPES) == {"authors", "auxk_strong", "tied_init", "unit_norm", "lr_low", "lr_high", "batchtopk"}
+    assert set(sae.RECIPES) == {"authors", "auxk_strong", "tied_init", "unit_norm", "lr_low", "lr_high", "batchtopk", "saelens_like"}
+    changed = {f.name for f in dataclasses.fields(base) if getattr(sae.recipe("saelens_like", base), f.name) != getattr(base, f.name)}
+    assert changed == {"tied_init", "decoder_init_norm", "b_dec_to_input", "grad_clip"}
     with pytest.raises(ValueError, match="recipe must be one of"):
         sae.recipe("magic", base)
     with pytest.raises(ValueError, match="aux_k >= 0"):
@@ -274,3 +278,148 @@ def test_signed_aux_loss_gives_a_dead_latent_with_negative_pre_activations_a_gra
     assert grads["relu"] == 0.0 and grads["signed"] > 0.0
     with pytest.raises(ValueError, match="aux_form must be one of"):
         sae.preset("toy", aux_form="tanh")
+
+
+class PlainTopKSae(torch.nn.Module):
+    """One TopK SAE written the plain way, with SAELens's training choices as switches (no AuxK)."""
+
+    def __init__(self, saes: sae.Saes, j: int) -> None:
+        super().__init__()
+        self.cfg = saes.config
+        self.w_enc, self.b_enc, self.w_dec, self.b_dec = (torch.nn.Parameter(t[j].clone()) for t in saes.parameters())
+
+    def codes_and_reconstruction(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = h - self.b_dec if self.cfg.b_dec_to_input else h
+        pre = x @ self.w_enc + self.b_enc
+        norms = self.w_dec.norm(dim=-1)
+        if self.cfg.decoder_norm_scaling:
+            pre = pre * norms
+        values, index = pre.topk(self.cfg.k, dim=-1)
+        z = torch.zeros_like(pre).scatter(-1, index, torch.relu(values))
+        decoder = self.w_dec / norms[:, None] if self.cfg.decoder_norm_scaling else self.w_dec
+        return z, z @ decoder + self.b_dec
+
+    def summed_loss(self, h: torch.Tensor) -> torch.Tensor:
+        """Squared error summed over units, averaged over samples (SAELens's scale)."""
+        return ((self.codes_and_reconstruction(h)[1] - h) ** 2).sum(dim=-1).mean()
+
+
+def train_plain(module: PlainTopKSae, batches: list[torch.Tensor]) -> None:
+    """The reference loop: AdamW on the loss per unit, the gradient clipped on the summed loss."""
+    cfg, width = module.cfg, batches[0].shape[-1]
+    optimiser = torch.optim.AdamW(module.parameters(), lr=cfg.lr, betas=cfg.betas, eps=cfg.eps, weight_decay=cfg.weight_decay)
+    for h in batches:
+        optimiser.zero_grad()
+        module.summed_loss(h).backward()
+        if cfg.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(module.parameters(), cfg.grad_clip)
+        for p in module.parameters():
+            p.grad /= width
+        optimiser.step()
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        {"b_dec_to_input": True},
+        {"decoder_norm_scaling": True},
+        {"grad_clip": 0.05},
+        {"tied_init": True, "decoder_init_norm": 0.1},
+        {"b_dec_to_input": True, "decoder_norm_scaling": True, "grad_clip": 0.05, "tied_init": True, "decoder_init_norm": 0.1},
+        "saelens_like",
+    ],
+)
+def test_saelens_training_choices_equal_a_plain_reference(option):
+    base = sae.SaeConfig(kind="topk", n_latents=12, k=3, aux_alpha=0.0, lr=3e-3, weight_decay=0.0)
+    cfg = sae.recipe("saelens_like", base) if option == "saelens_like" else dataclasses.replace(base, **option)
+    _, h = planted_codes()
+    h = h + 0.5  # an offset for the decoder bias to learn
+    batches = [h[i : i + 128] for i in range(0, 2048, 128)]
+    saes = sae.init_saes(2, 6, cfg, seed=5)
+    plain = [PlainTopKSae(saes, j) for j in range(2)]
+    sae.train_saes(saes, (torch.stack([b, 2 * b]) for b in batches), n_steps=len(batches), log_every=8)
+    for j, module in enumerate(plain):
+        train_plain(module, [(j + 1) * b for b in batches])
+        for ours, reference in zip(saes.parameters(), module.parameters()):
+            np.testing.assert_allclose(ours[j].numpy(), reference.detach().numpy(), atol=2e-5)
+        z, h_hat = module.codes_and_reconstruction((j + 1) * h[:200])
+        torch.testing.assert_close(saes.select([j]).encode((j + 1) * h[None, :200])[0], z.detach(), atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(saes.select([j]).decode(z.detach()[None])[0], h_hat.detach(), atol=1e-5, rtol=1e-5)
+
+
+def test_grad_clip_is_torch_clip_grad_norm_per_sae_on_the_summed_loss():
+    cfg = sae.SaeConfig(kind="topk", n_latents=10, k=2, aux_alpha=0.0, grad_clip=0.3)
+    saes = sae.init_saes(3, 5, cfg, seed=1, widths=[5, 4, 5])
+    h = torch.nn.functional.pad(torch.randn(3, 64, 4), (0, 1))
+    h[0, :, 4] = torch.randn(64)
+    h[2] *= 1e-3  # a small gradient, left as it is
+    for p in saes.parameters():
+        p.requires_grad_(True)
+    loss, _, _ = sae.sae_losses(saes, h)
+    loss.sum().backward()
+    raw = [p.grad.clone() for p in saes.parameters()]
+    sae.clip_gradients(saes, cfg.grad_clip)
+    for j, width in enumerate([5, 4, 5]):
+        summed = [torch.nn.Parameter(torch.zeros_like(g[j])) for g in raw]
+        for p, g in zip(summed, raw):
+            p.grad = g[j] * width  # the gradient of the loss summed over units
+        torch.nn.utils.clip_grad_norm_(summed, cfg.grad_clip)
+        for ours, reference in zip(saes.parameters(), summed):
+            torch.testing.assert_close(ours.grad[j], reference.grad / width)
+    assert torch.equal(saes.w_enc.grad[2], raw[0][2]) and not torch.equal(saes.w_enc.grad[0], raw[0][0])
+
+
+def test_decoder_init_norm_and_tied_init():
+    cfg = sae.SaeConfig(kind="topk", n_latents=9, k=2, tied_init=True, decoder_init_norm=0.1)
+    saes = sae.init_saes(2, 5, cfg, seed=0, widths=[5, 3])
+    torch.testing.assert_close(torch.linalg.vector_norm(saes.w_dec, dim=-1), torch.full((2, 9), 0.1))
+    assert torch.equal(saes.w_enc, saes.w_dec.transpose(1, 2)) and float(saes.w_dec[1, :, 3:].abs().max()) == 0
+    directions = sae.init_saes(2, 5, dataclasses.replace(cfg, decoder_init_norm=0.0, tied_init=False), seed=0, widths=[5, 3]).w_dec
+    torch.testing.assert_close(saes.w_dec, 0.1 * directions / torch.linalg.vector_norm(directions, dim=-1, keepdim=True))
+    with pytest.raises(ValueError, match="exclude each other"):
+        sae.SaeConfig(decoder_init_norm=0.1, unit_norm_decoder=True)
+    with pytest.raises(ValueError, match="grad_clip >= 0"):
+        sae.SaeConfig(grad_clip=-1.0)
+
+
+@pytest.mark.parametrize("kind", ["topk", "batchtopk"])
+def test_every_grouping_of_the_passes_trains_the_same_saes(kind):
+    cfg = dataclasses.replace(sae.preset("dnn", n_latents=16, k=3), kind=kind, aux_alpha=0.1, dead_after=2, grad_clip=0.5)
+    _, h = planted_codes()
+    batches = [torch.stack([h[i : i + 64], 2 * h[i : i + 64], h[i + 64 : i + 128]]) for i in range(0, 1920, 128)]
+    trained, seen = {}, {}
+    for group in (3, 2, 1):
+        saes = sae.init_saes(3, 6, cfg, seed=2)
+        history = sae.train_saes(saes, iter(batches), len(batches), log_every=5, group=group,
+                                 callback=lambda step, s, g=group: seen.setdefault(g, []).append(s.w_dec.clone()))  # fmt: skip
+        trained[group] = (saes, history)
+        assert not any(p.requires_grad for p in saes.parameters())
+    for group in (2, 1):
+        for a, b in zip(trained[group][0].parameters(), trained[3][0].parameters()):
+            torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
+        np.testing.assert_allclose(trained[group][1], trained[3][1], rtol=1e-5)
+        for a, b in zip(seen[group], seen[3]):  # the callback sees every pass's SAEs up to date
+            torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
+    if kind == "batchtopk":
+        torch.testing.assert_close(trained[1][0].thresholds, trained[3][0].thresholds, atol=1e-6, rtol=1e-5)
+    unlogged = sae.init_saes(3, 6, cfg, seed=2)  # windows of WINDOW_STEPS batches, none cut by a logging step
+    assert sae.train_saes(unlogged, iter(batches), len(batches), log_every=100, group=1).shape == (0, 3)
+    for a, b in zip(unlogged.parameters(), trained[3][0].parameters()):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
+
+
+def test_group_size_keeps_the_codes_of_one_pass_within_the_limit():
+    assert sae.group_size(18, 1024, 64, "cpu") == 18  # the toy chapter's SAEs: one pass
+    assert sae.group_size(8, 1024, 1024, "cpu") == 1  # 2**20 values per SAE: a pass each
+    assert sae.group_size(8, 4096, 4096, "cuda") == 8
+    size = sae.group_size(100, 256, 1024, "cpu")
+    assert size * 256 * 1024 < sae.GROUP_ELEMENTS <= (size + 1) * 256 * 1024
+
+
+def test_saelens_like_recipe():
+    base = sae.preset("dnn", n_latents=64, k=6)
+    cfg = sae.recipe("saelens_like", base)
+    assert cfg.b_dec_to_input and cfg.tied_init and cfg.decoder_init_norm == 0.1 and cfg.grad_clip == 1.0
+    assert not cfg.decoder_norm_scaling  # it leaves most latents dead at small k
+    assert (cfg.n_latents, cfg.k, cfg.lr) == (base.n_latents, base.k, base.lr)
+    assert sae.preset("dnn") == sae.DNN_PRESET and not sae.DNN_PRESET.b_dec_to_input  # the authors' recipe stays the default
