@@ -8,6 +8,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SWEEP_VENV ?= .venv-sweep
 SWEEP_STAMP := $(SWEEP_VENV)/.installed
+BENCH_VENV ?= .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
 SWEEP ?=
 SWEEP_PROFILE ?= default
 CLUSTER ?=
@@ -21,7 +23,7 @@ MATHJAX := $(VENV)/mathjax/node_modules/mathjax/es5/tex-mml-chtml.js
 export PYTHONHASHSEED := 0
 export SUPERPOSITION_QUIET ?= 0
 
-.PHONY: help env sweep-env sweep notebooks book run test test-fast benchmark params clean browser kernel-check replicates
+.PHONY: help env sweep-env bench-env sweep notebooks book run test test-fast benchmark params clean browser kernel-check replicates
 
 help: ## list the targets
 	@echo "Targets (run from the repository root):"
@@ -51,6 +53,15 @@ $(SWEEP_STAMP): constraints-sweep.txt
 	@touch $(SWEEP_STAMP)
 
 sweep-env: $(SWEEP_STAMP) ## the sweep engine (Snakemake 9 and its SLURM executor) in its own pinned environment, .venv-sweep
+
+$(BENCH_STAMP): pyproject.toml constraints.txt constraints-bench.txt
+	@test -x $(BENCH_VENV)/bin/python || python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e . 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -r constraints-bench.txt 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
+	$(BENCH_VENV)/bin/python -c "import importlib.util, superposition, sae_lens, torch; assert importlib.util.find_spec('overcomplete')"
+	@touch $(BENCH_STAMP)
+
+bench-env: $(BENCH_STAMP) ## the SAE libraries the peer benchmark compares with (overcomplete, SAELens) in their own pinned environment, .venv-bench
 
 env: $(STAMP) $(MATHJAX) $(SWEEP_STAMP) ## create the pinned environments .venv and .venv-sweep (if missing or outdated)
 
@@ -90,11 +101,12 @@ browser: ## install Debian's chromium for the page tests where it is missing (as
 	  if [ "$$(id -u)" = 0 ]; then apt-get install -y --no-install-recommends chromium || { apt-get update && apt-get install -y --no-install-recommends chromium; }; \
 	  else sudo apt-get install -y --no-install-recommends chromium; fi; }
 
-benchmark: env ## time the batched solvers against the tools a user would otherwise pick
+benchmark: env bench-env ## time the batched solvers against the tools a user would otherwise pick (SAE peers in .venv-bench)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[bench]" 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
 	$(PY) benchmarks/recovery_vs_linprog.py
 	$(PY) benchmarks/alignment_metrics.py
 	$(PY) benchmarks/sae_training.py
+	$(BENCH_VENV)/bin/python benchmarks/sae_peers.py
 	$(PY) benchmarks/encoder_training.py
 	$(PY) benchmarks/voxel_ridge.py
 	$(PY) benchmarks/word_analogies.py

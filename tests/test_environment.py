@@ -44,6 +44,19 @@ def test_the_sweep_engine_is_pinned_in_its_own_lock_file():
     assert "-c constraints-sweep.txt" in makefile and "env: $(STAMP) $(MATHJAX) $(SWEEP_STAMP)" in makefile
 
 
+def test_the_peer_benchmark_is_pinned_in_its_own_lock_file():
+    """overcomplete and SAELens live in .venv-bench (SAELens brings opencv-python, wandb and
+    transformer-lens): constraints-bench.txt pins every package of it, the project's core at the
+    versions of constraints.txt, and leaves out torchvision (PyPI's CUDA build cannot load)."""
+    pins, main = _constraints("constraints-bench.txt"), _constraints()
+    assert pins["overcomplete"] == "0.3.0" and pins["sae-lens"] == "6.54.12" and pins["torch"] == "2.13.0"
+    assert "torchvision" not in pins and "sae-lens" not in main and "overcomplete" not in main
+    core = {_norm(re.split(r"[<>=!~\[ ;]", d)[0]) for d in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]}
+    assert {k: pins[k] for k in core} == {k: main[k] for k in core}
+    makefile = (ROOT / "Makefile").read_text()
+    assert "--no-deps -r constraints-bench.txt" in makefile and "benchmark: env bench-env" in makefile
+
+
 def test_environment_yml_names_the_same_packages_at_the_same_versions():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
