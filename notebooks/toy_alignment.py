@@ -61,6 +61,7 @@ sae_replicates = 1  # independently initialised SAEs per model (the bars show th
 sae_init = "independent"  # SAE initialisation: independent (every SAE its own draw) or shared (the same draw for every model of a width, as the authors' code seeds each SAE with 0)
 dead_latent_check = True  # train the narrowest models' SAEs again under the other AuxK form and initialisation, to count dead latents
 sae_aux_form = "signed"  # AuxK loss: signed (the authors' code: raw dead pre-activations) or relu (Gao et al.: their ReLU, which cannot revive a latent whose pre-activations are all negative)
+sae_recipe = "authors"  # SAE training choices: authors (Paper A's toy code) or saelens_like (SAELens's TopK choices that help in the SAE benchmark: tied initialisation at decoder norm 0.1, decoder bias subtracted from the input, gradients clipped at norm 1; see the sae_recipe sweep)
 device = "auto"  # where models train and metrics run: auto (GPU if present), cpu or cuda
 
 # %% tags=["hide-input"]
@@ -99,6 +100,7 @@ chapter = open_chapter(
         "sae_init": one_of("independent", "shared"),
         "dead_latent_check": flag(),
         "sae_aux_form": one_of(*sae.AUX_FORMS),
+        "sae_recipe": one_of("authors", "saelens_like"),
     },
     seed="data_seed",
 )
@@ -225,7 +227,11 @@ instance_table.style.format(precision=3).hide(axis="index")
 # residual; `relu`: their ReLU, as Gao et al.; the dead-latent check below shows why the form
 # matters), and the initial draws are `sae_init` = {glue:text}`sae_init` (`independent`: each SAE
 # its own draw; `shared`: the SAEs of one width start alike, as the authors' code seeds every SAE
-# with 0).
+# with 0). The training choices are `sae_recipe` = {glue:text}`sae_recipe` (`authors`: the
+# authors' toy code; `saelens_like`: SAELens's TopK choices that help in the SAE benchmark, a
+# tied initialisation at decoder norm 0.1, the decoder bias subtracted from the input, gradients
+# clipped at norm 1); the {doc}`sae recipe sweep <../sweeps/toy_alignment.sae_recipe>` gives
+# this page's claims under both, as a robustness check.
 # The $k$ sweep SAEs (further values of $k$ at some widths, on the first model pair, used at the
 # end of the page) train in the same batched pass; SAEs on narrower models are zero-padded and
 # behave exactly as they would alone. The random-SAE control is each SAE at its initialisation,
@@ -238,7 +244,7 @@ sae_specs = [(w, s, sae_k, r) for r in range(sae_replicates) for (w, s) in insta
 ]
 model_of = {(w, s): j for j, (w, s) in enumerate(instances)}
 source_rows = torch.tensor([model_of[(w, s)] for w, s, _, _ in sae_specs], device=torch_device)
-sae_config = sae.preset("toy", n_latents=sae_latents, k=sae_k, aux_form=sae_aux_form)
+sae_config = sae.recipe(sae_recipe, sae.preset("toy", n_latents=sae_latents, k=sae_k, aux_form=sae_aux_form))
 sae_streams = [r for _, _, _, r in sae_specs] if sae_init == "shared" else None  # shared: one draw per replicate for every model of a width
 sae_args = (len(sae_specs), max(width_list), sae_config, sae_seed, torch_device, torch.float32,
             [w for w, _, _, _ in sae_specs], [k for _, _, k, _ in sae_specs], sae_streams)  # fmt: skip
@@ -360,7 +366,7 @@ stream_of = {"independent": own_streams, "shared": [0] * len(narrow_models)}
 dead_check = {(sae_aux_form, sae_init): quality.dead[own_streams]}
 for form in sae.AUX_FORMS if dead_latent_check else ():
     inits = [i for i in ("independent", "shared") if (form, i) not in dead_check]
-    cfg = sae.preset("toy", n_latents=sae_latents, k=sae_k, aux_form=form)
+    cfg = sae.recipe(sae_recipe, sae.preset("toy", n_latents=sae_latents, k=sae_k, aux_form=form))
     twins = sae.init_saes(len(inits) * len(narrow_models), max(width_list), cfg, sae_seed, torch_device, torch.float32,
                           [w for w, _ in narrow_models] * len(inits), None, [j for i in inits for j in stream_of[i]])  # fmt: skip
     rows = narrow_rows.repeat(len(inits))

@@ -12,7 +12,7 @@ import yaml
 
 from superposition.book import params, pipeline, sweeps
 from superposition.book.params import ParameterError
-from superposition.io import ROOT, notebook_path
+from superposition.io import NOTEBOOKS, ROOT, notebook_path
 
 SMOKE_SWEEP = {
     "description": "two smoke points",
@@ -56,8 +56,18 @@ def test_a_bad_sweep_file_is_refused_before_anything_runs(tmp_path, change, mess
         sweeps.points(sweeps.load_sweep("toy_alignment", "test", path=path))
 
 
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.sweep.yaml")), ids=lambda p: p.name)
+def test_every_declared_sweep_plans_in_every_profile(path):
+    """Each profile of each sweep file resolves every point's parameters (names, types, ranges the
+    parameter table declares) before anything runs."""
+    notebook, sweep = path.name.removesuffix(".sweep.yaml").split(".")
+    spec = yaml.safe_load(path.read_text())
+    for profile in ["default", *spec.get("profiles", {})]:
+        assert sweeps.points(sweeps.load_sweep(notebook, sweep, profile)), (path.name, profile)
+
+
 def test_unknown_sweeps_and_profiles_are_named(tmp_path):
-    with pytest.raises(ParameterError, match="declared sweeps: sparsity_width"):
+    with pytest.raises(ParameterError, match="declared sweeps: sae_recipe, sparsity_width"):
         sweeps.load_sweep("toy_alignment", "nothing")
     with pytest.raises(ParameterError, match="allowed: default, paper, smoke"):
         sweeps.load_sweep("toy_alignment", "sparsity_width", "huge")
