@@ -138,3 +138,55 @@ def test_figures_mark_verdicts_and_their_boundaries(tmp_path):
     assert names == ["00_x.png"] and (tmp_path / "00_x.png").stat().st_size > 1000
     line = sweeps.draw_figures({"a": [1, 2, 3]}, ["x"], [{**rows[0], "a": a} for a in (1, 2, 3)], None, tmp_path / "line")
     assert (tmp_path / "line" / line[0]).is_file()
+
+
+def _gathered(out: Path, notebook: str, sweep: str) -> Path:
+    """A gathered table for every point of a declared sweep, as :func:`sweeps.gather` writes it, without running."""
+    declared = sweeps.load_sweep(notebook, sweep)
+    root = sweeps.sweep_root(declared, out)
+    (root / "figures").mkdir(parents=True)
+    (root / "figures" / "00_x.png").write_bytes(b"png")
+    rows = [{"point": p.id, **p.values, "x": 0.2, "x low": 0.1, "x high": 0.3, "x verdict": "holds", "run_key": p.run_key, "commit": "abc",
+             "device": "cpu (2 threads)", "wall_time_s": 300.0} for p in sweeps.points(declared)]  # fmt: skip
+    table = {"grid": [[k, v] for k, v in declared.grid.items()], "collect": [["x", "x"]], "rule": "> 0", "rows": rows, "figures": ["00_x.png"]}
+    (root / "table.json").write_text(json.dumps(table))
+    (root / "table.csv").write_text("point\n")
+    return root
+
+
+def test_a_published_sweep_is_this_checkouts_and_its_page_warns_when_it_goes_stale(tmp_path):
+    from superposition.book import pages
+
+    root, published = _gathered(tmp_path / "sweeps", "toy_alignment", "sae_recipe"), tmp_path / "book"
+    target = sweeps.publish("toy_alignment", "sae_recipe", out=tmp_path / "sweeps", published=published)
+    assert target == published / "toy_alignment" / "sae_recipe" / "default" / "table.json" and (target.parent / "figures" / "00_x.png").is_file()
+    tables = sweeps.published_tables("toy_alignment", "sae_recipe", published)
+    assert tables["default"]["published"]["stale"] == []
+    page = pages.sweep_page("toy_alignment", "sae_recipe", tables, "robustness", "Sweep: sae_recipe")
+    assert "Published with the book" in page and "the same code and parameters" in page and "{warning}" not in page
+    table = json.loads(target.read_text())
+    table["rows"][1]["run_key"] = "0000000000000000"  # made by other code
+    target.write_text(json.dumps(table))
+    tables = sweeps.published_tables("toy_alignment", "sae_recipe", published)
+    assert tables["default"]["published"]["stale"] == ["sae_recipe=saelens_like"]
+    assert "{warning}" in pages.sweep_page("toy_alignment", "sae_recipe", tables, "robustness", "Sweep: sae_recipe")
+    (root / "table.json").write_text(target.read_text())
+    with pytest.raises(ParameterError, match="sae_recipe=saelens_like"):  # what is published was made by this code
+        sweeps.publish("toy_alignment", "sae_recipe", out=tmp_path / "sweeps", published=published)
+    with pytest.raises(ParameterError, match="no gathered table"):
+        sweeps.publish("toy_alignment", "sparsity_width", out=tmp_path / "sweeps", published=published)
+
+
+@pytest.mark.parametrize("path", sorted(sweeps.PUBLISHED.glob("*/*/*/table.json")), ids=lambda p: "/".join(p.parts[-4:-1]))
+def test_published_sweep_tables_carry_verdicts_their_intervals_give(path):
+    """Each published row's verdict is the rule applied to its interval (holds or fails only when
+    the whole interval says so), each value lies in its interval, and each figure is there."""
+    from superposition.book.verdicts import parse_rule, verdict
+
+    table = json.loads(path.read_text())
+    rule = parse_rule(table["rule"])
+    for row in table["rows"]:
+        for column, _ in table["collect"]:
+            assert row[f"{column} low"] <= row[column] <= row[f"{column} high"], (row["point"], column)
+            assert row[f"{column} verdict"] == verdict(rule, row[f"{column} low"], row[f"{column} high"]), (row["point"], column)
+    assert all((path.parent / "figures" / name).is_file() for name in table["figures"])

@@ -467,8 +467,9 @@ def sweep_page(notebook: str, sweep: str, tables: dict[str, dict[str, Any]], des
         The sweep (``notebooks/<notebook>.<sweep>.sweep.yaml``).
     tables : dict of str to dict
         Sweep profile -> its gathered table (:func:`superposition.book.sweeps.gather`), whose
-        figures the build copied to ``sweeps/<notebook>.<sweep>/<profile>/``; empty when the sweep
-        has not run.
+        figures the build copied to ``sweeps/<notebook>.<sweep>/<profile>/``; a published table
+        (:func:`superposition.book.sweeps.published_tables`) carries ``"published"``; empty when
+        the sweep has not run.
     description : str
         The sweep file's description.
     title : str
@@ -501,6 +502,14 @@ def sweep_page(notebook: str, sweep: str, tables: dict[str, dict[str, Any]], des
         commits = sorted({str(r["commit"]) for r in rows})
         lines += [f"## Profile `{profile}`", "", f"{len(rows)} points on {', '.join(devices)} (commit {', '.join(commits)}); rule: `{table.get('rule')}`,"
                   " verdict holds (+) or fails (−) only when the whole 95 % interval says so, else inconclusive (?).", ""]  # fmt: skip
+        if "published" in table:
+            stale = table["published"]["stale"]
+            where = f"Published with the book (`book/sweeps/{notebook}/{sweep}/{profile}/`), not run in this build."
+            if stale:
+                lines += [where, "", "```{warning}", f"Points {', '.join(stale)} were made by other code or parameters than this checkout's "
+                          "(their run keys differ): run the sweep again and publish it.", "```", ""]  # fmt: skip
+            else:
+                lines += [f"{where} Every point's run key is the one this checkout computes: the same code and parameters.", ""]
         for name in table["figures"]:
             lines += [f"![{name}]({notebook}.{sweep}/{profile}/{name})", ""]
         header = ["point", *grid_names, *(f"{c} [95 % interval], verdict" for c in columns), "run key", "wall time (s)"]

@@ -635,7 +635,8 @@ def stage_imported(stage: Path) -> None:
 
 def stage_sweeps(stage: Path, out: Path) -> None:
     """A page per declared sweep in ``<stage>/sweeps/``, with the tables and maps gathered in
-    ``<out>/sweeps`` (:mod:`.sweeps`), or a note saying how to run it.
+    ``<out>/sweeps`` (:mod:`.sweeps`), else those published in ``book/sweeps/``, or a note saying
+    how to run it.
 
     Parameters
     ----------
@@ -645,18 +646,19 @@ def stage_sweeps(stage: Path, out: Path) -> None:
         The output folder the sweeps were gathered into.
     """
     from .pages import sweep_page
-    from .sweeps import all_sweeps, load_sweep
+    from .sweeps import all_sweeps, load_sweep, published_tables
 
     (stage / "sweeps").mkdir(exist_ok=True)
     for notebook, sweep in all_sweeps():
-        tables = {}
-        for table_path in sorted((out / "sweeps" / notebook / sweep).glob("*/table.json")):
-            profile, table = table_path.parent.name, json.loads(table_path.read_text())
+        tables = published_tables(notebook, sweep)
+        sources = {profile: Path(table["published"]["folder"]) for profile, table in tables.items()}
+        for table_path in sorted((out / "sweeps" / notebook / sweep).glob("*/table.json")):  # this build's own runs come first
+            tables[table_path.parent.name], sources[table_path.parent.name] = json.loads(table_path.read_text()), table_path.parent
+        for profile, table in tables.items():
             figures = stage / "sweeps" / f"{notebook}.{sweep}" / profile
             figures.mkdir(parents=True)
             for name in table["figures"]:
-                shutil.copyfile(table_path.parent / "figures" / name, figures / name)
-            tables[profile] = table
+                shutil.copyfile(sources[profile] / "figures" / name, figures / name)
         declared = load_sweep(notebook, sweep)
         title = f"Sweep: {' × '.join(declared.grid)} ({chapter_title(notebook).split(':')[0]})"
         page = sweep_page(notebook, sweep, tables, declared.description, title)

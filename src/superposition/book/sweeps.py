@@ -28,12 +28,17 @@ that stops resumes where it stopped, and a failing point is reported by name and
 - :func:`run_point` executes one point; :func:`gather` collects the points' numbers, verdicts and
   provenance into ``table.json`` / ``table.csv`` and draws the sweep's figures;
 - :func:`missing_points` names the points without results (failed, or not run yet);
-- :func:`run_sweep` does all of it: plan, Snakemake, report.
+- :func:`run_sweep` does all of it: plan, Snakemake, report;
+- :func:`publish` copies a gathered table and its figures into ``book/sweeps/`` (committed), so
+  that the book shows a sweep that is too long for every build; :func:`published_tables` reads
+  them back with :func:`stale_points`, the points whose run key this checkout would compute
+  differently.
 
 Usage (the Makefile wraps ``run``)::
 
     python -m superposition.book.sweeps run toy_alignment sparsity_width [--profile paper] [--cluster slurm] [--cores 2]
     python -m superposition.book.sweeps plan toy_alignment sparsity_width
+    python -m superposition.book.sweeps publish toy_alignment sae_recipe [--profile default]
 """
 
 from __future__ import annotations
@@ -58,6 +63,8 @@ from .verdicts import parse_rule, verdict
 
 SWEEP_SUFFIX = ".sweep.yaml"
 SWEEPS = BUILD / "sweeps"
+PUBLISHED = ROOT / "book" / "sweeps"
+"""Gathered sweep tables kept with the book: ``<notebook>/<sweep>/<profile>/table.json`` and figures."""
 WORKFLOW = ROOT / "workflow"
 SNAKEMAKE_ENV = "SUPERPOSITION_SNAKEMAKE"
 """Environment variable naming the snakemake executable (default ``.venv-sweep/bin/snakemake``)."""
@@ -421,6 +428,96 @@ def gather(plan_path: Path) -> Path:
     return root / "table.json"
 
 
+def publish(notebook: str, sweep: str, profile: str = DEFAULT_SWEEP_PROFILE, out: Path | None = None, published: Path | None = None) -> Path:
+    """Copy a gathered sweep (table and figures) into the book's published sweeps.
+
+    Refused unless every point of the sweep as declared now has a row in the table, each with
+    the run key this checkout computes for it: what is published was made by this code.
+
+    Parameters
+    ----------
+    notebook, sweep, profile : str
+        The sweep and its profile.
+    out : pathlib.Path or None
+        The sweeps' folder it was gathered in (default ``_build/sweeps``).
+    published : pathlib.Path or None
+        The published sweeps' folder (default :data:`PUBLISHED`).
+
+    Returns
+    -------
+    pathlib.Path
+        The published ``table.json``.
+    """
+    import shutil
+    import tempfile
+
+    declared = load_sweep(notebook, sweep, profile)
+    source = sweep_root(declared, out)
+    if not (source / "table.json").is_file():
+        raise ParameterError(f"sweep {sweep} ({profile}) of {notebook} has no gathered table in {source}: run it first (make sweep NB={notebook} SWEEP={sweep})")
+    table = json.loads((source / "table.json").read_text())
+    stale = stale_points(table, declared)
+    if stale:
+        raise ParameterError(f"sweep {sweep} ({profile}) of {notebook}: points {stale} were not run with this checkout's code or parameters; run the sweep again before publishing")
+    target = (PUBLISHED if published is None else Path(published)) / notebook / sweep / profile
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{profile}-", dir=target.parent))
+    shutil.copyfile(source / "table.json", staging / "table.json")
+    shutil.copyfile(source / "table.csv", staging / "table.csv")
+    (staging / "figures").mkdir()
+    for name in table["figures"]:
+        shutil.copyfile(source / "figures" / name, staging / "figures" / name)
+    if target.exists():
+        shutil.rmtree(target)
+    os.replace(staging, target)
+    return target / "table.json"
+
+
+def stale_points(table: dict[str, Any], declared: Sweep) -> list[str]:
+    """The points of ``declared`` that ``table`` lacks or holds with another run key.
+
+    Parameters
+    ----------
+    table : dict
+        A gathered table (:func:`gather`).
+    declared : Sweep
+        The sweep as its file declares it now.
+
+    Returns
+    -------
+    list of str
+        Point names, in the grid's order; empty when the table is this checkout's.
+    """
+    keys = {row["point"]: row["run_key"] for row in table["rows"]}
+    return [point.id for point in points(declared) if keys.get(point.id) != point.run_key]
+
+
+def published_tables(notebook: str, sweep: str, published: Path | None = None) -> dict[str, dict[str, Any]]:
+    """The published tables of a sweep, by profile, each with ``"published"``: its folder and stale points.
+
+    Parameters
+    ----------
+    notebook, sweep : str
+        The sweep.
+    published : pathlib.Path or None
+        The published sweeps' folder (default :data:`PUBLISHED`).
+
+    Returns
+    -------
+    dict of str to dict
+        Profile -> table, with ``table["published"] = {"folder": ..., "stale": [...]}``.
+    """
+    tables = {}
+    for path in sorted(((PUBLISHED if published is None else Path(published)) / notebook / sweep).glob("*/table.json")):
+        table = json.loads(path.read_text())
+        try:
+            stale = stale_points(table, load_sweep(notebook, sweep, path.parent.name))
+        except ParameterError:  # the profile is no longer declared
+            stale = [row["point"] for row in table["rows"]]
+        tables[path.parent.name] = table | {"published": {"folder": str(path.parent), "stale": stale}}
+    return tables
+
+
 VERDICT_MARKS = {"holds": "+", "fails": "−", "inconclusive": "?"}
 
 
@@ -588,6 +685,11 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
             p.add_argument("--cluster", default=None)
             p.add_argument("--dry-run", action="store_true")
             p.add_argument("--file", type=Path, default=None, help="the sweep file (default notebooks/<notebook>.<sweep>.sweep.yaml)")
+    p = sub.add_parser("publish")
+    p.add_argument("notebook")
+    p.add_argument("sweep")
+    p.add_argument("--profile", default=DEFAULT_SWEEP_PROFILE)
+    p.add_argument("--out", type=Path, default=None)
     for name in ("point", "gather"):
         p = sub.add_parser(name)
         p.add_argument("plan", type=Path)
@@ -598,7 +700,7 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``run``, ``plan``, ``point``, ``gather`` or ``list``.
+    """Command line: ``run``, ``plan``, ``point``, ``gather``, ``publish`` or ``list``.
 
     Parameters
     ----------
@@ -620,6 +722,8 @@ def main(argv: list[str] | None = None) -> int:
             run_point(args.plan, args.run_key)
         elif args.command == "gather":
             print(gather(args.plan))
+        elif args.command == "publish":
+            print(publish(args.notebook, args.sweep, args.profile, args.out))
         else:
             for notebook, sweep in all_sweeps():
                 print(f"{notebook} {sweep}: {sweep_path(notebook, sweep).relative_to(ROOT)}")
