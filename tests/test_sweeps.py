@@ -190,3 +190,15 @@ def test_published_sweep_tables_carry_verdicts_their_intervals_give(path):
             assert row[f"{column} low"] <= row[column] <= row[f"{column} high"], (row["point"], column)
             assert row[f"{column} verdict"] == verdict(rule, row[f"{column} low"], row[f"{column} high"]), (row["point"], column)
     assert all((path.parent / "figures" / name).is_file() for name in table["figures"])
+
+
+def test_a_build_without_the_sweep_stages_its_published_table(tmp_path):
+    """A fresh clone has no ``_build/sweeps``: the staged page and figures come from ``book/sweeps``."""
+    (tmp_path / "stage").mkdir()
+    pipeline.stage_sweeps(tmp_path / "stage", tmp_path / "out")
+    for path in sorted(sweeps.PUBLISHED.glob("*/*/*/table.json")):
+        notebook, sweep, profile = path.parts[-4:-1]
+        page = (tmp_path / "stage" / "sweeps" / f"{notebook}.{sweep}.md").read_text()
+        assert f"Published with the book (`book/sweeps/{notebook}/{sweep}/{profile}/`)" in page
+        figures = tmp_path / "stage" / "sweeps" / f"{notebook}.{sweep}" / profile
+        assert sorted(p.name for p in figures.iterdir()) == sorted(json.loads(path.read_text())["figures"])
