@@ -147,3 +147,20 @@ def test_every_figure_carries_its_provenance_line(run, monkeypatch):
     assert key == "fig_demo" and texts == [f"{run.notebook} · profile {run.profile} · run key 0123456789abcdef · {run.device} · commit feedbeef0000"]
     with pytest.raises(ValueError, match="start with 'fig_'"):
         run.figure("demo", plt.figure())
+
+
+def test_a_folder_replaced_halfway_stays_as_it_was(tmp_path):
+    from superposition.io import replace_folder
+
+    folder = tmp_path / "out"
+    replace_folder(folder, lambda scratch: (scratch / "a.txt").write_text("old"))
+
+    def half(scratch):
+        (scratch / "a.txt").write_text("new")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        replace_folder(folder, half)
+    assert (folder / "a.txt").read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["out"]
+    replace_folder(folder, lambda scratch: (scratch / "b.txt").write_text("new"))
+    assert [p.name for p in folder.iterdir()] == ["b.txt"]

@@ -6,6 +6,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 
@@ -97,3 +98,30 @@ def atomic_write_json(path: Path, data: Any) -> None:
         JSON-serialisable value (no NaN or infinity).
     """
     atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n")
+
+
+def replace_folder(folder: Path, fill: Callable[[Path], None]) -> None:
+    """Replace ``folder`` by a new one that ``fill`` writes, leaving no half-written folder.
+
+    ``fill`` writes into a scratch folder beside ``folder`` (same file system), which then takes
+    its place by a rename; if ``fill`` fails, the scratch folder is removed and ``folder`` stays
+    as it was.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        Destination; its parent is created if needed.
+    fill : callable
+        ``fill(scratch)`` writes the new content into the folder ``scratch``.
+    """
+    import shutil
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        fill(scratch)
+        if folder.exists():
+            shutil.rmtree(folder)
+        scratch.rename(folder)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -26,16 +26,14 @@ import hashlib
 import io
 import json
 import re
-import shutil
 import sys
 import tarfile
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..io import BOOK, BUILD, ROOT, atomic_write_json, notebook_names
+from ..io import BOOK, BUILD, ROOT, atomic_write_json, notebook_names, replace_folder
 from .params import ParameterError
 from .record import lock_digest
 
@@ -245,17 +243,13 @@ def import_bundle(path: Path, allow_mismatch: bool = False, into: Path | None = 
     label = f"{_slug(manifest['profile'])}-{_slug(manifest['device'])}-{manifest['run_key']}"
     folder = (IMPORTED if into is None else Path(into)) / notebook / label
     manifest["import"] = {"imported": datetime.now(timezone.utc).isoformat(timespec="seconds"), "bundle": Path(path).name, "mismatch": mismatch}
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".import-", dir=folder.parent))  # same file system: the move is a rename
-    try:
+
+    def fill(scratch: Path) -> None:
         for name, content in files.items():
             (scratch / name).write_bytes(content)
         atomic_write_json(scratch / MANIFEST, manifest)
-        if folder.exists():
-            shutil.rmtree(folder)
-        scratch.rename(folder)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+
+    replace_folder(folder, fill)
     return ImportedRun(notebook, label, folder, manifest, results)
 
 

@@ -57,7 +57,7 @@ from typing import Any
 
 import yaml
 
-from ..io import BUILD, ROOT, atomic_write_json, notebook_names, notebook_path
+from ..io import BUILD, ROOT, atomic_write_json, notebook_names, notebook_path, replace_folder
 from .params import ParameterError
 from .verdicts import parse_rule, verdict
 
@@ -449,7 +449,6 @@ def publish(notebook: str, sweep: str, profile: str = DEFAULT_SWEEP_PROFILE, out
         The published ``table.json``.
     """
     import shutil
-    import tempfile
 
     declared = load_sweep(notebook, sweep, profile)
     source = sweep_root(declared, out)
@@ -460,16 +459,15 @@ def publish(notebook: str, sweep: str, profile: str = DEFAULT_SWEEP_PROFILE, out
     if stale:
         raise ParameterError(f"sweep {sweep} ({profile}) of {notebook}: points {stale} were not run with this checkout's code or parameters; run the sweep again before publishing")
     target = (PUBLISHED if published is None else Path(published)) / notebook / sweep / profile
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{profile}-", dir=target.parent))
-    shutil.copyfile(source / "table.json", staging / "table.json")
-    shutil.copyfile(source / "table.csv", staging / "table.csv")
-    (staging / "figures").mkdir()
-    for name in table["figures"]:
-        shutil.copyfile(source / "figures" / name, staging / "figures" / name)
-    if target.exists():
-        shutil.rmtree(target)
-    os.replace(staging, target)
+
+    def fill(scratch: Path) -> None:
+        shutil.copyfile(source / "table.json", scratch / "table.json")
+        shutil.copyfile(source / "table.csv", scratch / "table.csv")
+        (scratch / "figures").mkdir()
+        for name in table["figures"]:
+            shutil.copyfile(source / "figures" / name, scratch / "figures" / name)
+
+    replace_folder(target, fill)
     return target / "table.json"
 
 
