@@ -558,11 +558,10 @@ run.figure("fig_dnn_sae_neuron", fig)
 # Each recipe changes one thing in the authors' recipe (the table says what); everything else,
 # the data and the number of passes stay the same. The change in alignment (SAE→SAE minus
 # neuron→neuron) is shown beside the latents each recipe ends with that the metrics keep.
-# The last, `saelens_like`, is the robustness variant of the chapter: not one remedy but three of
-# SAELens's TopK training choices together (a tied initialisation at decoder norm 0.1, the decoder
-# bias subtracted from the input, gradients clipped at norm 1), chosen in the SAE benchmark
-# (`benchmarks/sae_peers.py`, on synthetic sparse features, before this chapter ran it); the
-# README gives its quality there beside SAELens's.
+# The last, `saelens_like`, is the chapter's robustness variant: not one remedy but three of
+# SAELens's TopK training choices together (the recipes' table below says which), chosen in the
+# SAE benchmark (`benchmarks/sae_peers.py`, on synthetic sparse features, before this chapter ran
+# it); the README gives its quality there beside SAELens's.
 
 # %%
 recipe_rows = []
