@@ -24,14 +24,16 @@ fire, and the MCC of the latents against the ground-truth features
 With ``--ablations`` this project's trainer also runs each of SAELens's training choices alone on
 the case's preset (``sae.SaeConfig`` settings: ``b_dec_to_input``, ``decoder_norm_scaling``, a tied
 initialisation at decoder norm 0.1, ``grad_clip``), all four together, and the ``saelens_like``
-recipe (the three that help in every case); ``--leave-one-out`` adds all four but one. Seeds are
+recipe (the three that help in every case) and the ``small_tied_init`` recipe (the same three with
+decoder rows starting at norm 0.003); ``--leave-one-out`` adds all four but one, ``--init-scan``
+the ``saelens_like`` recipe at initial decoder norms from 1 to 0.0001. Seeds are
 SAE initialisations (the data are fixed); results give each figure's range over seeds.
 
 ``--repeats R`` times each trainer R times, in turn, and reports the median (a shared machine's
 load changes within minutes). Usage (the peers live in their own environment, ``make bench-env``)::
 
     OMP_NUM_THREADS=1 .venv-bench/bin/python benchmarks/sae_peers.py                        # a quarter of the steps
-    OMP_NUM_THREADS=1 .venv-bench/bin/python benchmarks/sae_peers.py --scale 1 --ablations --leave-one-out   # the published table
+    OMP_NUM_THREADS=1 .venv-bench/bin/python benchmarks/sae_peers.py --scale 1 --ablations --leave-one-out --init-scan   # the published table
 
 Results go to ``benchmarks/results/sae_peers.json`` (``sae_peers_scale0.25.json`` at the default scale)
 and are printed as a table.
@@ -146,7 +148,29 @@ def ablation_arms(base: sae.SaeConfig, leave_one_out: bool) -> dict[str, sae.Sae
         for name, changes in SAELENS_CHOICES.items():
             arms[f"ours+all_four-{name}"] = replace(base, **{**everything, **{key: getattr(base, key) for key in changes}})
     arms["ours:saelens_like"] = sae.recipe("saelens_like", base)
+    arms["ours:small_tied_init"] = sae.recipe("small_tied_init", base)
     return arms
+
+
+INIT_NORMS = (1.0, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001, 0.0001)
+"""Initial decoder norms of the ``--init-scan`` arms."""
+
+
+def init_scan_arms(base: sae.SaeConfig) -> dict[str, sae.SaeConfig]:
+    """The ``saelens_like`` recipe at each initial decoder norm of :data:`INIT_NORMS`.
+
+    Parameters
+    ----------
+    base : sae.SaeConfig
+        The case's preset.
+
+    Returns
+    -------
+    dict of str to sae.SaeConfig
+        The arms by name, ``ours:saelens_like@<norm>``.
+    """
+    like = sae.recipe("saelens_like", base)
+    return {f"ours:saelens_like@{norm:g}": replace(like, decoder_init_norm=norm) for norm in INIT_NORMS}
 
 
 def toy_data(n_steps: int, n_eval: int, model_steps: int = 10_000, width: int = 32, seed: int = 0) -> Data:
@@ -388,8 +412,10 @@ def train_arm(name: str, config: sae.SaeConfig, data: Data, seeds: list[int]) ->
     return list(coders), float(sum(seconds))
 
 
-def run_case(case: Case, data: Data, seeds: list[int], trainers: list[str], ablations: bool, leave_one_out: bool = False, repeats: int = 1) -> dict[str, Any]:
-    """Every trainer (and with ``ablations`` the arms of :func:`ablation_arms`) on one case.
+def run_case(
+    case: Case, data: Data, seeds: list[int], trainers: list[str], ablations: bool, leave_one_out: bool = False, repeats: int = 1, init_scan: bool = False
+) -> dict[str, Any]:
+    """Every trainer (and with ``ablations`` the arms of :func:`ablation_arms`, with ``init_scan`` those of :func:`init_scan_arms`) on one case.
 
     Quality comes from the first repetition; the trainers (not the ablation arms) are timed
     ``repeats`` times, one after another in turn, so that a change of the machine's load falls on
@@ -403,6 +429,8 @@ def run_case(case: Case, data: Data, seeds: list[int], trainers: list[str], abla
     arms = {"ours": case.config} if "ours" in trainers else {}
     if ablations:
         arms |= ablation_arms(case.config, leave_one_out)
+    if init_scan:
+        arms |= init_scan_arms(case.config)
     arms |= {name: case.config for name in ("overcomplete", "saelens") if name in trainers}
     runs: dict[str, list[dict[str, float]]] = {}
     seconds: dict[str, list[float]] = {name: [] for name in arms}
@@ -446,6 +474,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1, help="timings of each trainer, taken in turn (quality from the first)")
     parser.add_argument("--ablations", action="store_true", help="also this project's trainer with each SAELens choice alone, all four, and the saelens_like recipe")
     parser.add_argument("--leave-one-out", action="store_true", help="with --ablations, also all four SAELens choices but one")
+    parser.add_argument("--init-scan", action="store_true", help="also the saelens_like recipe at initial decoder norms from 1 to 0.0001")
     parser.add_argument("--n-eval", type=int, default=16384, help="held-out samples")
     parser.add_argument("--output", type=Path, default=None, help="default: results/sae_peers.json at scale 1, else results/sae_peers_scale<scale>.json")
     args = parser.parse_args()
@@ -461,12 +490,12 @@ def main() -> None:
         data = toy_data(n_steps, args.n_eval) if case.data == "toy" else embedded_data(n_steps, args.n_eval)
         seeds = list(range(args.toy_seeds if case.data == "toy" else args.seeds))
         print(f"{case.name}: {n_steps} steps, d = {data.batches.shape[2]}, {case.config.n_latents} latents, k = {case.config.k}, {len(seeds)} seeds", flush=True)
-        results[case.name] = run_case(case, data, seeds, trainers, args.ablations, args.leave_one_out, args.repeats)
+        results[case.name] = run_case(case, data, seeds, trainers, args.ablations, args.leave_one_out, args.repeats, args.init_scan)
     settings = {
         "scale": args.scale, "seeds": {"toy": args.toy_seeds, "large": args.seeds}, "repeats": args.repeats, "batch": BATCH, "n_eval": args.n_eval, "threads": torch.get_num_threads(),
         "cases": {c.name: {"steps": max(1, round(c.n_steps * args.scale)), "n_latents": c.config.n_latents, "k": c.config.k, "lr": c.config.lr, "betas": list(c.config.betas)} for c in CASES if c.name in results},
         "saelens_choices": SAELENS_CHOICES if args.ablations else {}, "leave_one_out": args.leave_one_out,
-        "saelens_like": sae.SAELENS_LIKE,
+        "saelens_like": sae.SAELENS_LIKE, "small_tied_init": sae.SMALL_TIED_INIT, "init_scan": list(INIT_NORMS) if args.init_scan else [],
     }  # fmt: skip
     write_report(output, settings, torch.device("cpu"), load_before, ("torch", "numpy", "overcomplete", "sae-lens"), results)
     print_table(results)

@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from timing import timed, write_report
 from torch import nn
@@ -108,10 +110,68 @@ def activation_pool(n_saes: int, d: int, batch: int, device: torch.device, n_bat
     return pool
 
 
+KERNEL_CASES = {
+    "k_share": [(1024, 256, k, 0.0) for k in (7, 10, 32, 64, 102)] + [(512, 128, k, 0.0) for k in (8, 16)] + [(256, 64, 8, 0.0), (64, 32, 7, 0.0)],
+    "dead_share": [(n, d, k, share) for n, d, k in ((1024, 256, 10), (1024, 256, 102), (512, 128, 51)) for share in (0.05, 0.2, 0.4, 0.6)]
+    + [(256, 64, 26, 0.05), (256, 64, 26, 0.2), (64, 32, 7, 0.1), (64, 32, 7, 0.25)],
+}
+"""The products :func:`sae.sae_losses` routes by size: (latents, inputs, k, share of dead latents)."""
+
+
+def loss_route_seconds(n_latents: int, d: int, k: int, dead_share: float, fast: bool, batch: int = 1024, repeats: int = 12) -> float:
+    """Median seconds of one forward and backward pass of ``sae.sae_losses`` (one SAE, the authors' AuxK).
+
+    With ``dead_share = 0`` (no dead latent, no AuxK term) ``fast`` switches the decoding of the
+    kept latents; otherwise it switches the AuxK product over the dead latents' columns, and the
+    decoding takes the library's route in both.
+    """
+    saved = (sae.SELECTED_DECODE, sae.DEAD_COLUMNS)
+    forced = (1, 1.0) if fast else (10**9, 0.0)
+    if dead_share == 0:
+        sae.SELECTED_DECODE = forced
+    else:
+        sae.DEAD_COLUMNS = forced
+    try:
+        config = sae.preset("dnn", n_latents=n_latents, k=k)
+        saes = sae.init_saes(1, d, config, seed=0)
+        for p in saes.parameters():
+            p.requires_grad_(True)
+        h = torch.relu(torch.randn(1, batch, d, generator=torch.Generator().manual_seed(0)))
+        dead = torch.zeros(1, n_latents, dtype=torch.bool)
+        dead[0, : round(dead_share * n_latents)] = True
+        times = []
+        for _ in range(repeats + 2):
+            start = time.perf_counter()
+            loss, _, _ = sae.sae_losses(saes, h, dead)
+            loss.sum().backward()
+            times.append(time.perf_counter() - start)
+        return float(np.median(times[2:]))
+    finally:
+        sae.SELECTED_DECODE, sae.DEAD_COLUMNS = saved
+
+
+def kernel_routes() -> dict[str, dict[str, Any]]:
+    """Dense products against the fast paths at each size of :data:`KERNEL_CASES`, and the route chosen."""
+    results = {}
+    for kind, cases in KERNEL_CASES.items():
+        for n_latents, d, k, dead_share in cases:
+            dense = loss_route_seconds(n_latents, d, k, dead_share, fast=False)
+            fast = loss_route_seconds(n_latents, d, k, dead_share, fast=True)
+            share = k / n_latents if kind == "k_share" else dead_share
+            rule = sae.SELECTED_DECODE if kind == "k_share" else sae.DEAD_COLUMNS
+            results[f"{kind}_{n_latents}_{k}_{dead_share}"] = {
+                "routes": kind, "n_latents": n_latents, "d": d, "k": k, "dead_share": dead_share, "share": round(share, 4),
+                "dense_ms": round(1e3 * dense, 2), "fast_ms": round(1e3 * fast, 2), "dense_over_fast": round(dense / fast, 2),
+                "chosen": "fast" if sae.fast_path(rule, n_latents, round(share * n_latents), torch.device("cpu")) else "dense",
+            }  # fmt: skip
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=300, help="training steps of the toy size (the network size runs a quarter)")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--routes-only", action="store_true", help="time only the loss's dense and fast products (CPU), which set sae.SELECTED_DECODE and sae.DEAD_COLUMNS")
     parser.add_argument("--output", type=Path, default=Path(__file__).parent / "results" / "sae_training.json")
     args = parser.parse_args()
     os.environ.setdefault("SUPERPOSITION_QUIET", "1")  # no progress bars in the timings
@@ -119,7 +179,7 @@ def main() -> None:
     device = get_device(args.device)
     load_before = os.getloadavg()
     results: dict[str, dict[str, Any]] = {}
-    for size, spec in SIZES.items():
+    for size, spec in ({} if args.routes_only else SIZES).items():
         n_steps = max(1, int(args.steps * spec["step_scale"]))
         config = sae.preset("toy", n_latents=spec["n_latents"], k=spec["k"])
         for n_saes in spec["n_saes"]:
@@ -151,17 +211,24 @@ def main() -> None:
                 "route_vs_one_pass": round(t_one_pass / t_ours, 2), "route_vs_library_loop": round(t_loop / t_ours, 2),
                 "max_abs_encoder_weight_difference": difference,
             }  # fmt: skip
-    for size in SIZES:
+    routes = kernel_routes() if device.type == "cpu" else {}
+    for size in {r["size"] for r in results.values()}:
         one = results[f"{size}_1"]["seconds"]
         for name, r in results.items():
             if r["size"] == size:
                 r["cost_relative_to_one_sae"] = round(r["seconds"] / one, 2)
     settings = {"steps": args.steps, "device": args.device, "optimiser": "AdamW lr 1e-3, weight decay 0.01", "aux_alpha": 0.1, "threads": torch.get_num_threads(), "group_elements": sae.GROUP_ELEMENTS}
-    write_report(args.output, settings, device, load_before, ("torch", "numpy"), results)
+    settings |= {"selected_decode": list(sae.SELECTED_DECODE), "dead_columns": list(sae.DEAD_COLUMNS)}
+    write_report(args.output, settings, device, load_before, ("torch", "numpy"), results | {"loss_routes": routes})
     print(f"{'case':<10} {'group':>5} {'ours s':>7} {'one pass s':>10} {'lib loop s':>10} {'plain loop s':>12} {'speed-up':>9} {'samples/s':>11} {'vs 1 SAE':>9} {'max |dW|':>9}")
     for name, r in results.items():
         print(f"{name:<10} {r['group_size']:>5} {r['seconds']:>7.2f} {r['one_pass_seconds']:>10.2f} {r['library_loop_seconds']:>10.2f} {r['reference_seconds']:>12.2f} {r['speedup']:>8.1f}x "
               f"{r['samples_per_second']:>11,} {r['cost_relative_to_one_sae']:>8.2f}x {r['max_abs_encoder_weight_difference']:>9.1e}")  # fmt: skip
+
+    if routes:
+        print(f"\n{'loss products':<28} {'share':>6} {'dense ms':>9} {'fast ms':>8} {'dense/fast':>10} {'chosen':>7}")
+        for name, r in routes.items():
+            print(f"{name:<28} {r['share']:>6.3f} {r['dense_ms']:>9.2f} {r['fast_ms']:>8.2f} {r['dense_over_fast']:>9.2f}x {r['chosen']:>7}")
 
 
 if __name__ == "__main__":

@@ -61,7 +61,7 @@ sae_replicates = 1  # independently initialised SAEs per model (the bars show th
 sae_init = "independent"  # SAE initialisation: independent (every SAE its own draw) or shared (the same draw for every model of a width, as the authors' code seeds each SAE with 0)
 dead_latent_check = True  # train the narrowest models' SAEs again under the other AuxK form and initialisation, to count dead latents
 sae_aux_form = "signed"  # AuxK loss: signed (the authors' code: raw dead pre-activations) or relu (Gao et al.: their ReLU, which cannot revive a latent whose pre-activations are all negative)
-sae_recipe = "authors"  # SAE training choices: authors (Paper A's toy code) or saelens_like (SAELens's TopK choices that help in the SAE benchmark: tied initialisation at decoder norm 0.1, decoder bias subtracted from the input, gradients clipped at norm 1; see the sae_recipe sweep)
+sae_recipe = "authors"  # SAE training choices: authors (Paper A's toy code), saelens_like (SAELens's TopK choices that help in the SAE benchmark: tied initialisation at decoder norm 0.1, decoder bias subtracted from the input, gradients clipped at norm 1) or small_tied_init (the same starting at decoder norm 0.003); see the sae_recipe sweep
 device = "auto"  # where models train and metrics run: auto (GPU if present), cpu or cuda
 
 # %% tags=["hide-input"]
@@ -100,7 +100,7 @@ chapter = open_chapter(
         "sae_init": one_of("independent", "shared"),
         "dead_latent_check": flag(),
         "sae_aux_form": one_of(*sae.AUX_FORMS),
-        "sae_recipe": one_of("authors", "saelens_like"),
+        "sae_recipe": one_of("authors", "saelens_like", "small_tied_init"),
     },
     seed="data_seed",
 )
@@ -230,8 +230,9 @@ instance_table.style.format(precision=3).hide(axis="index")
 # with 0). The training choices are `sae_recipe` = {glue:text}`sae_recipe` (`authors`: the
 # authors' toy code; `saelens_like`: SAELens's TopK choices that help in the SAE benchmark, a
 # tied initialisation at decoder norm 0.1, the decoder bias subtracted from the input, gradients
-# clipped at norm 1); the {doc}`sae recipe sweep <../sweeps/toy_alignment.sae_recipe>` gives
-# this page's claims under both, as a robustness check.
+# clipped at norm 1; `small_tied_init`: the same starting at decoder norm 0.003); the
+# {doc}`sae recipe sweep <../sweeps/toy_alignment.sae_recipe>` gives this page's claims under
+# all three, as a robustness check.
 # The $k$ sweep SAEs (further values of $k$ at some widths, on the first model pair, used at the
 # end of the page) train in the same batched pass; SAEs on narrower models are zero-padded and
 # behave exactly as they would alone. The random-SAE control is each SAE at its initialisation,

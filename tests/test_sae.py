@@ -200,7 +200,7 @@ def test_recipes_change_one_setting_each_and_saelens_like_three():
     assert sae.recipe("lr_high", base).lr == pytest.approx(4 * base.lr)
     assert sae.recipe("batchtopk", base).kind == "batchtopk"
     assert sae.recipe("auxk_strong", base).aux_k == 12
-    assert set(sae.RECIPES) == {"authors", "auxk_strong", "tied_init", "unit_norm", "lr_low", "lr_high", "batchtopk", "saelens_like"}
+    assert set(sae.RECIPES) == {"authors", "auxk_strong", "tied_init", "unit_norm", "lr_low", "lr_high", "batchtopk", "saelens_like", "small_tied_init"}
     changed = {f.name for f in dataclasses.fields(base) if getattr(sae.recipe("saelens_like", base), f.name) != getattr(base, f.name)}
     assert changed == {"tied_init", "decoder_init_norm", "b_dec_to_input", "grad_clip"}
     with pytest.raises(ValueError, match="recipe must be one of"):
@@ -423,3 +423,7 @@ def test_saelens_like_recipe():
     assert not cfg.decoder_norm_scaling  # it leaves most latents dead at small k
     assert (cfg.n_latents, cfg.k, cfg.lr) == (base.n_latents, base.k, base.lr)
     assert sae.preset("dnn") == sae.DNN_PRESET and not sae.DNN_PRESET.b_dec_to_input  # the authors' recipe stays the default
+    small = sae.recipe("small_tied_init", base)
+    assert small == dataclasses.replace(cfg, decoder_init_norm=0.003)
+    s = sae.init_saes(2, 5, small, seed=1)
+    torch.testing.assert_close(torch.linalg.vector_norm(s.w_dec, dim=-1), torch.full((2, 64), 0.003))

@@ -2,6 +2,7 @@
 
 - :mod:`.toy`: toy models of superposition (batched over instances)
 - :mod:`.sae`: sparse autoencoders (batched over replicates) and their presets
+- :mod:`.sae_kernels`: fast paths of SAE training (decoding few latents, the dead latents' columns)
 - :mod:`.basis_pursuit`: batched basis-pursuit solvers
 - :mod:`.certificates`: exact verdicts on basis-pursuit solutions (dual certificates)
 - :mod:`.conditions`: Paper A's conditions (neurons, SAE codes, untrained SAEs) and the change table over SAE replicates
@@ -23,6 +24,7 @@ __all__ = [
     "intrusion",
     "layer_saes",
     "sae",
+    "sae_kernels",
     "theory",
     "toy",
 ]
