@@ -14,9 +14,15 @@ the route should never lose to either. Three sizes:
 - ``network``: a layer-sized SAE (256 inputs, 1,024 latents, k = 32, batch 256);
 - ``large``: the peer benchmark's larger SAE (256 inputs, 1,024 latents, k = 102, batch 1,024).
 
+On a CPU it also times the two products of the training loss that have a fast path
+(``loss_routes``): the decoding of the kept latents (dense code matrix against
+``sae_kernels.decode_selected``, at several shares k / latents) and the AuxK product over the dead
+latents (masked matrix against their gathered columns, at several shares of dead latents), one
+forward and backward pass each; ``sae.SELECTED_DECODE`` and ``sae.DEAD_COLUMNS`` are set from them.
+
 Usage::
 
-    python benchmarks/sae_training.py [--steps 300] [--device auto|cpu|cuda]
+    python benchmarks/sae_training.py [--steps 300] [--device auto|cpu|cuda] [--routes-only]
 
 Results go to ``benchmarks/results/sae_training.json`` and are printed as a table.
 """
