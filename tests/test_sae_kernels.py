@@ -15,21 +15,29 @@ def random_problem(n_saes=3, batch=40, n_latents=24, d=7, seed=0):
     return pre, directions
 
 
-def test_decode_selected_equals_the_dense_product_with_its_gradients():
-    pre, directions = random_problem()
-    values, index = pre.topk(5, dim=-1)
-    values = torch.relu(values)
-    values[1, :, 3:] = 0.0  # an SAE with a smaller k: zeros count as unselected
-    fast_inputs = [t.clone().requires_grad_(True) for t in (directions, values)]
-    dense_inputs = [t.clone().requires_grad_(True) for t in (directions, values)]
-    fast = sae_kernels.decode_selected(fast_inputs[0], fast_inputs[1], index)
-    dense = torch.zeros_like(pre).scatter(-1, index, dense_inputs[1]) @ dense_inputs[0]
+def assert_same_product_and_gradients(fast_product, dense_product, inputs):
+    """``fast_product(*inputs)`` equals ``dense_product(*inputs)``, and so do their gradients with respect to ``inputs``."""
+    fast_inputs = [t.clone().requires_grad_(True) for t in inputs]
+    dense_inputs = [t.clone().requires_grad_(True) for t in inputs]
+    fast, dense = fast_product(*fast_inputs), dense_product(*dense_inputs)
     torch.testing.assert_close(fast, dense)
     weights = torch.randn_like(dense)
     (fast * weights).sum().backward()
     (dense * weights).sum().backward()
     for a, b in zip(fast_inputs, dense_inputs):
         torch.testing.assert_close(a.grad, b.grad)
+
+
+def test_decode_selected_equals_the_dense_product_with_its_gradients():
+    pre, directions = random_problem()
+    values, index = pre.topk(5, dim=-1)
+    values = torch.relu(values)
+    values[1, :, 3:] = 0.0  # an SAE with a smaller k: zeros count as unselected
+    assert_same_product_and_gradients(
+        lambda w, v: sae_kernels.decode_selected(w, v, index),
+        lambda w, v: torch.zeros_like(pre).scatter(-1, index, v) @ w,
+        (directions, values),
+    )
 
 
 def test_dead_columns_lists_each_saes_dead_latents_then_padding():
@@ -44,17 +52,12 @@ def test_gathered_columns_give_the_masked_product_with_its_gradients():
     pre, directions = random_problem()
     dead = torch.rand(pre.shape[0], pre.shape[2], generator=torch.Generator().manual_seed(1)) < 0.3
     dead[1] = False  # an SAE with no dead latent
-    fast_inputs = [t.clone().requires_grad_(True) for t in (pre, directions)]
-    dense_inputs = [t.clone().requires_grad_(True) for t in (pre, directions)]
-    columns, rows = sae_kernels.gather_columns(*fast_inputs, *sae_kernels.dead_columns(dead))
-    fast = columns @ rows
-    dense = (dense_inputs[0] * dead[:, None, :].to(pre.dtype)) @ dense_inputs[1]
-    torch.testing.assert_close(fast, dense)
-    weights = torch.randn_like(dense)
-    (fast * weights).sum().backward()
-    (dense * weights).sum().backward()
-    for a, b in zip(fast_inputs, dense_inputs):
-        torch.testing.assert_close(a.grad, b.grad)
+
+    def gathered(p, w):
+        columns, rows = sae_kernels.gather_columns(p, w, *sae_kernels.dead_columns(dead))
+        return columns @ rows
+
+    assert_same_product_and_gradients(gathered, lambda p, w: (p * dead[:, None, :].to(p.dtype)) @ w, (pre, directions))
 
 
 @pytest.mark.parametrize(
