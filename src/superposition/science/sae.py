@@ -558,7 +558,7 @@ def sae_losses(saes: Saes, h: torch.Tensor, dead: torch.Tensor | None = None) ->
             aux = mean_square(product - (h - h_hat).detach())
         loss = loss + cfg.aux_alpha * torch.where(dead.any(dim=1), aux, torch.zeros_like(aux))
     if cfg.kind == "relu" and cfg.l1 > 0:
-        decoder_norms = torch.linalg.vector_norm(saes.decoder_directions(), dim=-1)  # (n_saes, n_latents)
+        decoder_norms = torch.linalg.vector_norm(directions, dim=-1)  # (n_saes, n_latents)
         loss = loss + cfg.l1 * (z.abs() * decoder_norms[:, None, :]).sum(dim=-1).mean(dim=-1)
     return loss, mse, z
 
@@ -1134,10 +1134,11 @@ lowers the toy SAEs' MCC."""
 SMALL_TIED_INIT = SAELENS_LIKE | {"decoder_init_norm": 0.003}
 """The settings of the ``"small_tied_init"`` recipe: ``saelens_like`` with decoder rows (and the tied
 encoder) starting at norm 0.003. ``benchmarks/sae_peers.py --init-scan`` trains ``saelens_like`` at
-initial norms from 1 to 0.0001: at k = 102 of 1,024 latents the MCC rises as the norm falls to
-about 0.003 and then levels off, while at k = 10 and on the toy it stays within a few hundredths
-between 0.001 and 0.03; 0.003 is about half of one Adam step's length (lr x sqrt(inputs): 0.0064
-for the DNN preset on 256 inputs, 0.0057 for the toy's on 32)."""
+initial norms from 1 to 0.0001: at k = 102 of 1,024 latents the MCC rises steadily as the norm
+falls (0.390 at 0.1, 0.449 at 0.003, 0.468 at 0.0001), at k = 10 and on the toy it stays within a
+few hundredths between 0.001 and 0.03, and at 0.0001 the k = 10 SAEs lose 389 of their latents.
+0.003, read off that scan, is about half of one Adam step's length (lr x sqrt(inputs): 0.0064 for
+the DNN preset on 256 inputs, 0.0057 for the toy's on 32)."""
 
 
 def recipe(name: str, base: SaeConfig) -> SaeConfig:
